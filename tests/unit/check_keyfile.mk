@@ -1,0 +1,1 @@
+check_keyfile_SRCS := shared/util/keyfile.c

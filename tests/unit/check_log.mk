@@ -1,0 +1,1 @@
+check_log_SRCS := shared/util/log.c

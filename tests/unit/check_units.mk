@@ -1,0 +1,1 @@
+check_units_SRCS := shared/util/units.c
