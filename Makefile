@@ -52,11 +52,11 @@ SHARED_SRC := $(UTIL_SRC) $(CRYPTO_SRC) $(PROTO_SRC) $(IPC_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-# Programs: each is built only once its folder holds sources.
+# Programs: each is built once its folder has its main.c.
 PROG_worker     := gt-worker
 PROG_supervisor := gt-supervisor
 PROG_ctl        := gtctl
-PROGS := $(foreach d,worker supervisor ctl,$(if $(wildcard $(d)/*.c),bin/$(PROG_$(d))))
+PROGS := $(foreach d,worker supervisor ctl,$(if $(wildcard $(d)/main.c),bin/$(PROG_$(d))))
 
 all: $(PROGS)
 
@@ -146,3 +146,4 @@ LAB_BINS :=
 -include netns-lab/lab.mk
 lab-bins: $(LAB_BINS)
 .PHONY: lab-bins
+-include $(wildcard bench/*.mk)

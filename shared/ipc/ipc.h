@@ -1,0 +1,202 @@
+/* Supervisor <-> worker messages (ARCHITECTURE.md section 2; in the manner of OpenBSD imsg).
+ *
+ * One message = one SOCK_SEQPACKET datagram: a fixed header, a fixed-size payload whose struct
+ * depends on the type, and for some types file descriptors (SCM_RIGHTS). Both ends run the same
+ * build (the supervisor fork+execs gt-worker), so payloads are host-ABI structs with fixed-width
+ * fields and explicit padding; the header carries IPC_VERSION so a mismatch is refused, never
+ * misread. Every receiver checks the version, the type, the direction (who may send it), the
+ * exact payload length, the number of descriptors and the payload's own invariants (enum ranges,
+ * NUL-terminated strings) before it looks at the contents, and fails closed.
+ *
+ * A spawned worker finds the channel on fd IPC_WORKER_FD. */
+#ifndef GT_IPC_IPC_H
+#define GT_IPC_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/addr.h"
+
+#define IPC_VERSION 1
+#define IPC_WORKER_FD 3
+#define IPC_MAX_PAYLOAD 512
+#define IPC_MAX_FDS 2
+#define IPC_NAME_SIZE 33 /* client names: 1..32 characters of [a-z0-9-] and a NUL */
+#define IPC_IFNAME_SIZE 16
+
+struct ipc_hdr {
+	uint16_t version;
+	uint16_t type;
+	uint32_t len; /* payload bytes after the header */
+	uint32_t seq; /* sender's counter, for logs */
+	uint32_t reserved;
+};
+
+enum ipc_type {
+	IPC_NONE = 0,
+	/* supervisor -> worker */
+	IPC_CONFIG,    /* struct ipc_config: first message, once */
+	IPC_TUN,       /* struct ipc_tun + the TUN fd */
+	IPC_SOCKET,    /* struct ipc_socket + a bound UDP socket */
+	IPC_PATH,      /* struct ipc_path: add or change a path (client role) */
+	IPC_START,     /* no payload: configuration complete; sandbox and run */
+	IPC_SET_KEY,   /* struct ipc_key: replace the pre-shared key */
+	IPC_STATS_REQ, /* no payload: answer with IPC_STATS, IPC_PATH_STATS..., IPC_STATS_END */
+	IPC_MTU_SET,   /* struct ipc_mtu: the TUN MTU the supervisor applied */
+	/* worker -> supervisor */
+	IPC_READY,      /* struct ipc_ready: running, sandboxed */
+	IPC_MTU_REQ,    /* struct ipc_mtu: please set the TUN MTU */
+	IPC_PATH_EVENT, /* struct ipc_path_event */
+	IPC_STATS,      /* struct ipc_stats */
+	IPC_PATH_STATS, /* struct ipc_path_stats, one per path */
+	IPC_STATS_END,  /* no payload */
+	IPC_TYPE_MAX
+};
+
+/* Who is receiving: a message is accepted only from the side allowed to send it. */
+enum ipc_side { IPC_FROM_SUPERVISOR = 1, IPC_FROM_WORKER = 2 };
+
+enum ipc_role { IPC_ROLE_SERVER = 1, IPC_ROLE_CLIENT = 2 };
+enum ipc_dialect { IPC_DIALECT_AUTO = 0, IPC_DIALECT_V1 = 1, IPC_DIALECT_MASTER = 2 };
+enum ipc_path_state { IPC_PATH_DOWN = 1, IPC_PATH_BACKUP = 2, IPC_PATH_UP = 3 };
+enum ipc_cipher { IPC_CIPHER_CHACHA20POLY1305 = 0, IPC_CIPHER_AEGIS256 = 1 };
+
+struct ipc_config {
+	uint32_t tunnel_id; /* the supervisor's client id, for logs */
+	uint8_t role;       /* enum ipc_role */
+	uint8_t dialect;    /* enum ipc_dialect; AUTO only for servers */
+	uint8_t chacha;     /* 1: never advertise AEGIS-256 */
+	uint8_t tos;        /* IP_TOS / IPV6_TCLASS of every datagram */
+	uint64_t kxtimeout_ms;
+	uint64_t timetolerance_ms;
+	uint64_t keepalive_ms;
+	uint8_t psk[32];
+	char name[IPC_NAME_SIZE];
+	uint8_t pad[7];
+};
+
+struct ipc_tun {
+	char ifname[IPC_IFNAME_SIZE];
+	uint32_t mtu; /* the device's MTU now */
+	uint32_t pad;
+};
+
+struct ipc_socket {
+	struct mud_addr local; /* the address and port it is bound to */
+};
+
+struct ipc_path {
+	struct mud_addr local;  /* local IP (port 0: the socket's) */
+	struct mud_addr remote; /* family 0: the tunnel's default peer */
+	uint8_t state;          /* enum ipc_path_state */
+	uint8_t pref;           /* master dialect: 0..127 */
+	uint8_t fixed_rate;     /* 1 fixed, 0 auto */
+	uint8_t loss_limit;     /* 0..255 */
+	uint32_t pad;
+	uint64_t tx_rate;       /* bytes/s */
+	uint64_t rx_rate;       /* bytes/s */
+	uint64_t beat_ms;
+};
+
+struct ipc_key {
+	uint8_t psk[32];
+};
+
+struct ipc_mtu {
+	uint32_t mtu; /* TUN MTU (the confirmed UDP size minus 22) */
+	int32_t error; /* IPC_MTU_SET: 0 or an errno value */
+};
+
+struct ipc_ready {
+	uint32_t pid;
+	uint32_t features; /* IPC_FEAT_* bits: offloads and sandbox layers in force */
+};
+
+#define IPC_FEAT_UDP_GSO (1u << 0)
+#define IPC_FEAT_UDP_GRO (1u << 1)
+#define IPC_FEAT_TUN_VNET (1u << 2)
+#define IPC_FEAT_TUN_USO (1u << 3)
+#define IPC_FEAT_SECCOMP (1u << 8)
+#define IPC_FEAT_LANDLOCK (1u << 9)
+#define IPC_FEAT_NO_NEW_PRIVS (1u << 10)
+#define IPC_FEAT_SETUID (1u << 11)
+
+enum ipc_path_event_kind { IPC_EV_PATH_UP = 1, IPC_EV_PATH_DOWN = 2, IPC_EV_PATH_NEW = 3,
+	                   IPC_EV_PATH_GONE = 4, IPC_EV_KEY_ROTATED = 5, IPC_EV_DIALECT = 6 };
+
+struct ipc_path_event {
+	struct mud_addr local;
+	struct mud_addr remote;
+	uint8_t kind;  /* enum ipc_path_event_kind */
+	uint8_t value; /* IPC_EV_DIALECT: enum ipc_dialect; else 0 */
+	uint8_t pad[6];
+};
+
+struct ipc_stats {
+	uint64_t tx_bytes, tx_packets, rx_bytes, rx_packets;
+	uint64_t bad_decrypt, bad_difftime, bad_keyx, bad_replay, bad_dialect;
+	struct mud_addr bad_decrypt_from, bad_difftime_from, bad_keyx_from;
+	uint32_t mtu;
+	uint8_t cipher;  /* enum ipc_cipher in use for data */
+	uint8_t dialect; /* enum ipc_dialect detected or configured */
+	uint8_t npaths;  /* IPC_PATH_STATS messages that follow */
+	uint8_t pad;
+};
+
+struct ipc_path_stats {
+	struct mud_addr local, remote, public_addr;
+	uint8_t state; /* enum ipc_path_state */
+	uint8_t ok;
+	uint8_t fixed_rate;
+	uint8_t loss_limit;
+	uint8_t tx_loss, rx_loss; /* 0..255 */
+	uint8_t pref;
+	uint8_t pad;
+	uint32_t mtu;
+	uint32_t pad2;
+	uint64_t rtt_us, rttvar_us, beat_ms;
+	uint64_t tx_rate, rx_rate;
+	uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes;
+};
+
+/* A received (or to be sent) message. fds are owned by the receiver after ipc_recv. */
+struct ipc_msg {
+	struct ipc_hdr hdr;
+	union {
+		uint8_t raw[IPC_MAX_PAYLOAD];
+		struct ipc_config config;
+		struct ipc_tun tun;
+		struct ipc_socket socket;
+		struct ipc_path path;
+		struct ipc_key key;
+		struct ipc_mtu mtu;
+		struct ipc_ready ready;
+		struct ipc_path_event event;
+		struct ipc_stats stats;
+		struct ipc_path_stats path_stats;
+	} u;
+	int fds[IPC_MAX_FDS];
+	int nfds;
+};
+
+/* "IPC_CONFIG", ... or "unknown". */
+const char *ipc_type_name(unsigned type);
+
+/* Checks one datagram as received by `receiver`: header, version, type, direction, exact
+ * length, number of fds and payload invariants. Copies it into msg (nfds and fds untouched).
+ * Returns 0, or -1 with *why set to a static reason ("bad version", ...). */
+int ipc_decode(struct ipc_msg *msg, const uint8_t *buf, size_t len, int nfds,
+               enum ipc_side sender, const char **why);
+
+/* Sends one message with its fds (nfds must match the type). Returns 0, or -1 with errno. */
+int ipc_send(int sock, enum ipc_type type, uint32_t seq, const void *payload, size_t len,
+             const int *fds, int nfds);
+
+/* Receives and checks one message from `sender`. Returns 1 with a message, 0 on end of file,
+ * -1 with errno (EPROTO for a bad message, *why says why; any fds that came are closed). */
+int ipc_recv(int sock, struct ipc_msg *msg, enum ipc_side sender, const char **why);
+
+/* Closes the message's fds and wipes its payload (it may hold a key). */
+void ipc_msg_clear(struct ipc_msg *msg);
+
+#endif

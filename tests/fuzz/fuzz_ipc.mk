@@ -1,0 +1,1 @@
+fuzz_ipc_SRCS := shared/ipc/ipc.c

@@ -1,0 +1,326 @@
+/* Supervisor <-> worker messages: round trips, descriptor passing, and every way a message is
+ * refused (version, type, direction, length, descriptors, payload invariants). */
+#include <arpa/inet.h>
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ipc/ipc.h"
+#include "support/suite.h"
+
+static int sp[2]; /* sp[0]: supervisor end, sp[1]: worker end */
+
+static void
+setup(void)
+{
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+}
+
+static void
+teardown(void)
+{
+	close(sp[0]);
+	close(sp[1]);
+}
+
+static int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static struct ipc_config
+good_config(void)
+{
+	struct ipc_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.tunnel_id = 42;
+	c.role = IPC_ROLE_SERVER;
+	c.dialect = IPC_DIALECT_AUTO;
+	c.tos = 192;
+	c.kxtimeout_ms = 3600000;
+	c.timetolerance_ms = 600000;
+	c.keepalive_ms = 25000;
+	memset(c.psk, 0xa5, sizeof(c.psk));
+	strcpy(c.name, "site-42");
+	return c;
+}
+
+/* Sends header + payload bytes as given, bypassing ipc_send's own checks. */
+static void
+send_raw(int sock, uint16_t version, uint16_t type, const void *payload, size_t len,
+         uint32_t claimed_len)
+{
+	uint8_t buf[2048];
+	struct ipc_hdr h = { .version = version, .type = type, .len = claimed_len };
+
+	memcpy(buf, &h, sizeof(h));
+	if (len)
+		memcpy(buf + sizeof(h), payload, len);
+	ck_assert_int_eq(send(sock, buf, sizeof(h) + len, 0), (ssize_t)(sizeof(h) + len));
+}
+
+static void
+expect_refused(int sock, enum ipc_side from, const char *reason)
+{
+	struct ipc_msg m;
+	const char *why = NULL;
+
+	errno = 0;
+	ck_assert_int_eq(ipc_recv(sock, &m, from, &why), -1);
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_str_eq(why, reason);
+}
+
+START_TEST(test_config_round_trip)
+{
+	struct ipc_config c = good_config();
+	struct ipc_msg m;
+	const char *why;
+
+	ck_assert_int_eq(ipc_send(sp[0], IPC_CONFIG, 7, &c, sizeof(c), NULL, 0), 0);
+	ck_assert_int_eq(ipc_recv(sp[1], &m, IPC_FROM_SUPERVISOR, &why), 1);
+	ck_assert_uint_eq(m.hdr.type, IPC_CONFIG);
+	ck_assert_uint_eq(m.hdr.seq, 7);
+	ck_assert_int_eq(m.nfds, 0);
+	ck_assert_mem_eq(&m.u.config, &c, sizeof(c));
+	ck_assert_str_eq(ipc_type_name(m.hdr.type), "IPC_CONFIG");
+	ipc_msg_clear(&m);
+	for (size_t i = 0; i < sizeof(m.u.config.psk); i++)
+		ck_assert_uint_eq(m.u.config.psk[i], 0);
+}
+END_TEST
+
+START_TEST(test_fd_passing)
+{
+	struct ipc_tun t = { .ifname = "gt-site-42", .mtu = 1500 };
+	struct ipc_msg m;
+	const char *why;
+	int p[2];
+	char c = 0;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(ipc_send(sp[0], IPC_TUN, 1, &t, sizeof(t), &p[0], 1), 0);
+	close(p[0]);
+	ck_assert_int_eq(ipc_recv(sp[1], &m, IPC_FROM_SUPERVISOR, &why), 1);
+	ck_assert_int_eq(m.nfds, 1);
+	ck_assert_str_eq(m.u.tun.ifname, "gt-site-42");
+	ck_assert_int_eq(write(p[1], "x", 1), 1);
+	ck_assert_int_eq(read(m.fds[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'x');
+	close(p[1]);
+	ipc_msg_clear(&m);
+	ck_assert_int_eq(m.nfds, 0);
+}
+END_TEST
+
+START_TEST(test_worker_messages)
+{
+	struct ipc_path_stats ps;
+	struct ipc_msg m;
+	const char *why;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.local.family = AF_INET;
+	ps.local.port = 5000;
+	inet_pton(AF_INET, "198.18.0.1", ps.local.ip);
+	ps.state = IPC_PATH_UP;
+	ps.ok = 1;
+	ps.mtu = 1472;
+	ps.rtt_us = 12000;
+	ck_assert_int_eq(ipc_send(sp[1], IPC_PATH_STATS, 3, &ps, sizeof(ps), NULL, 0), 0);
+	ck_assert_int_eq(ipc_recv(sp[0], &m, IPC_FROM_WORKER, &why), 1);
+	ck_assert_mem_eq(&m.u.path_stats, &ps, sizeof(ps));
+	ck_assert_int_eq(ipc_send(sp[1], IPC_STATS_END, 4, NULL, 0, NULL, 0), 0);
+	ck_assert_int_eq(ipc_recv(sp[0], &m, IPC_FROM_WORKER, &why), 1);
+	ck_assert_uint_eq(m.hdr.type, IPC_STATS_END);
+}
+END_TEST
+
+START_TEST(test_wrong_direction)
+{
+	struct ipc_config c = good_config();
+
+	/* a worker may not send configuration, and the supervisor may not send READY */
+	ck_assert_int_eq(ipc_send(sp[1], IPC_CONFIG, 0, &c, sizeof(c), NULL, 0), 0);
+	expect_refused(sp[0], IPC_FROM_WORKER, "type not allowed from this side");
+	struct ipc_ready r = { .pid = 1 };
+	ck_assert_int_eq(ipc_send(sp[0], IPC_READY, 0, &r, sizeof(r), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "type not allowed from this side");
+}
+END_TEST
+
+START_TEST(test_bad_header)
+{
+	struct ipc_config c = good_config();
+
+	send_raw(sp[0], IPC_VERSION + 1, IPC_CONFIG, &c, sizeof(c), sizeof(c));
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad version");
+	send_raw(sp[0], IPC_VERSION, IPC_TYPE_MAX, &c, sizeof(c), sizeof(c));
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "unknown type");
+	send_raw(sp[0], IPC_VERSION, IPC_NONE, NULL, 0, 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "unknown type");
+	send_raw(sp[0], IPC_VERSION, IPC_CONFIG, &c, sizeof(c) - 1, sizeof(c) - 1);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad length");
+	send_raw(sp[0], IPC_VERSION, IPC_CONFIG, &c, sizeof(c), sizeof(c) + 1);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad length");
+	ck_assert_int_eq(send(sp[0], "abc", 3, 0), 3);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "short header");
+}
+END_TEST
+
+START_TEST(test_descriptors_checked_and_never_leaked)
+{
+	struct ipc_tun t = { .ifname = "tun0", .mtu = 1500 };
+	struct ipc_config c = good_config();
+	int before = open_fds();
+	int p[2];
+
+	/* TUN without its descriptor */
+	send_raw(sp[0], IPC_VERSION, IPC_TUN, &t, sizeof(t), sizeof(t));
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad number of descriptors");
+
+	/* CONFIG with a descriptor it should not carry: refused, and the fd is closed */
+	ck_assert_int_eq(pipe(p), 0);
+	uint8_t buf[sizeof(struct ipc_hdr) + sizeof(c)];
+	struct ipc_hdr h = { .version = IPC_VERSION, .type = IPC_CONFIG, .len = sizeof(c) };
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), &c, sizeof(c));
+	union {
+		struct cmsghdr a;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cb;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b,
+		             .msg_controllen = sizeof(cb.b) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &p[0], sizeof(int));
+	ck_assert_int_ge(sendmsg(sp[0], &mh, 0), 0);
+	close(p[0]);
+	close(p[1]);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad number of descriptors");
+	ck_assert_int_eq(open_fds(), before);
+
+	/* ipc_send refuses to build such messages at all */
+	errno = 0;
+	ck_assert_int_eq(ipc_send(sp[0], IPC_TUN, 0, &t, sizeof(t), NULL, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ipc_send(sp[0], IPC_CONFIG, 0, &c, sizeof(c) - 4, NULL, 0), -1);
+}
+END_TEST
+
+START_TEST(test_bad_payloads)
+{
+	struct ipc_config c;
+
+	c = good_config();
+	strcpy(c.name, "Site-42"); /* names are [a-z0-9-] */
+	ck_assert_int_eq(ipc_send(sp[0], IPC_CONFIG, 0, &c, sizeof(c), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+
+	c = good_config();
+	memset(c.name, 'a', sizeof(c.name)); /* no NUL */
+	ck_assert_int_eq(ipc_send(sp[0], IPC_CONFIG, 0, &c, sizeof(c), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+
+	c = good_config();
+	c.role = IPC_ROLE_CLIENT; /* a client must be told its dialect */
+	ck_assert_int_eq(ipc_send(sp[0], IPC_CONFIG, 0, &c, sizeof(c), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+
+	c = good_config();
+	c.kxtimeout_ms = 0;
+	ck_assert_int_eq(ipc_send(sp[0], IPC_CONFIG, 0, &c, sizeof(c), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+
+	struct ipc_path p;
+	memset(&p, 0, sizeof(p));
+	p.local.family = AF_INET;
+	p.state = IPC_PATH_UP;
+	ck_assert_int_eq(ipc_send(sp[0], IPC_PATH, 0, &p, sizeof(p), NULL, 0), 0);
+	struct ipc_msg m;
+	const char *why;
+	ck_assert_int_eq(ipc_recv(sp[1], &m, IPC_FROM_SUPERVISOR, &why), 1);
+
+	p.state = 0;
+	ck_assert_int_eq(ipc_send(sp[0], IPC_PATH, 0, &p, sizeof(p), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+	p.state = IPC_PATH_UP;
+	p.local.ip[10] = 1; /* IPv4 with bytes beyond the address */
+	ck_assert_int_eq(ipc_send(sp[0], IPC_PATH, 0, &p, sizeof(p), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+	p.local.ip[10] = 0;
+	p.remote.family = AF_INET6; /* mixed families */
+	ck_assert_int_eq(ipc_send(sp[0], IPC_PATH, 0, &p, sizeof(p), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+
+	struct ipc_path_event e;
+	memset(&e, 0, sizeof(e));
+	e.kind = 99;
+	ck_assert_int_eq(ipc_send(sp[1], IPC_PATH_EVENT, 0, &e, sizeof(e), NULL, 0), 0);
+	expect_refused(sp[0], IPC_FROM_WORKER, "bad payload");
+
+	struct ipc_mtu mt = { .mtu = 70000 };
+	ck_assert_int_eq(ipc_send(sp[1], IPC_MTU_REQ, 0, &mt, sizeof(mt), NULL, 0), 0);
+	expect_refused(sp[0], IPC_FROM_WORKER, "bad payload");
+}
+END_TEST
+
+START_TEST(test_oversized_is_truncated_and_refused)
+{
+	uint8_t big[sizeof(struct ipc_hdr) + IPC_MAX_PAYLOAD + 64];
+	struct ipc_hdr h = { .version = IPC_VERSION, .type = IPC_CONFIG,
+		             .len = IPC_MAX_PAYLOAD + 64 };
+
+	memset(big, 0, sizeof(big));
+	memcpy(big, &h, sizeof(h));
+	ck_assert_int_eq(send(sp[0], big, sizeof(big), 0), (ssize_t)sizeof(big));
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "truncated message or too many descriptors");
+}
+END_TEST
+
+START_TEST(test_end_of_file)
+{
+	struct ipc_msg m;
+	const char *why;
+
+	close(sp[0]);
+	ck_assert_int_eq(ipc_recv(sp[1], &m, IPC_FROM_SUPERVISOR, &why), 0);
+	sp[0] = dup(sp[1]); /* keep teardown simple */
+}
+END_TEST
+
+Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("ipc");
+	TCase *tc = tcase_create("ipc");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_config_round_trip);
+	tcase_add_test(tc, test_fd_passing);
+	tcase_add_test(tc, test_worker_messages);
+	tcase_add_test(tc, test_wrong_direction);
+	tcase_add_test(tc, test_bad_header);
+	tcase_add_test(tc, test_descriptors_checked_and_never_leaked);
+	tcase_add_test(tc, test_bad_payloads);
+	tcase_add_test(tc, test_oversized_is_truncated_and_refused);
+	tcase_add_test(tc, test_end_of_file);
+	suite_add_tcase(s, tc);
+	return s;
+}

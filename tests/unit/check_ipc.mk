@@ -1,0 +1,1 @@
+check_ipc_SRCS := shared/ipc/ipc.c
