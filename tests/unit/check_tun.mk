@@ -1,0 +1,1 @@
+check_tun_SRCS := worker/tun.c

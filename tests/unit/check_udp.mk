@@ -1,0 +1,1 @@
+check_udp_SRCS := worker/udp.c worker/tun.c shared/proto/addr.c
