@@ -1,0 +1,205 @@
+/* Engine internals shared by engine*.c; not for users of engine.h. */
+#ifndef GT_PROTO_ENGINE_INT_H
+#define GT_PROTO_ENGINE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/aead.h"
+#include "crypto/keyx.h"
+#include "proto/engine.h"
+#include "proto/replay.h"
+#include "proto/reseq.h"
+#include "proto/sched.h"
+#include "proto/wire.h"
+
+#define ENGINE_MSEC UINT64_C(1000)
+#define ENGINE_SENT_MAX 5             /* unanswered messages before a path degrades */
+#define ENGINE_BEAT_DEFAULT (100 * ENGINE_MSEC)
+#define ENGINE_UPDATE_MAX ENGINE_SEC /* longest sleep engine_update() allows */
+
+#define ENGINE_DGRAM_RING 128
+#define ENGINE_TUN_RING 512
+#define ENGINE_EVENT_RING 256
+#define ENGINE_RESEQ_CAPACITY 2048
+#define ENGINE_SEEN_KEYS 8
+
+/* The level a path is selected at: lower first. 0.3.4 BACKUP paths sit above every master
+ * pref, so both dialects share one rule (see engine_path.c). */
+#define ENGINE_LEVEL_BACKUP 0x100
+#define ENGINE_LEVEL_NONE 0xffff
+
+/* One key slot (section 4.1) with the replay window of the data received under it. */
+struct engine_slot {
+	uint8_t enc[MUD_KEY_SIZE];
+	uint8_t dec[MUD_KEY_SIZE];
+	enum aead_cipher cipher;
+	bool is_psk;                  /* holds the PSK: checks replays in the PSK slot's window */
+	struct replay *rp;
+};
+
+struct engine_keys {
+	struct keyx_pair pair;
+	bool have_pair;
+	uint64_t pair_time;           /* when the pair was made (our clock) */
+	bool pair_derived;            /* client: next was derived with the current pair */
+	uint64_t pair_ts;             /* last timestamp sent before the pair was made */
+	bool pair_ts_valid;
+	uint8_t remote[MUD_PKEY_SIZE];/* stored remote public key, zero at start */
+	uint8_t seen[ENGINE_SEEN_KEYS][MUD_PKEY_SIZE]; /* remote keys derived from, newest last */
+	unsigned nseen;
+	struct engine_slot psk, current, next, last;
+	bool use_next;                /* client: send with next */
+	bool keyed;                   /* current is a session key */
+	unsigned rotations;
+};
+
+struct engine_rtt {
+	uint64_t val, var;
+	bool setup;
+};
+
+/* Path MTU discovery state (section 7), UDP sizes. */
+struct engine_mtu {
+	unsigned min, max, probe, last;
+	unsigned ok;                  /* confirmed size for local use, 0 if none */
+	unsigned wire;                /* server: raw mtu field of the last initiation (echoed) */
+	/* Re-probing (client): a confirmed size that stops getting through. */
+	uint64_t verify_time;         /* last full-size check sent or passed */
+	unsigned verify_sent;         /* full-size checks unanswered since the last one passed */
+	bool verify_next;             /* the next initiation is a full-size check */
+	bool small_answered;          /* a small message was answered since the last check */
+};
+
+/* The previous measurement snapshot of section 3.6. */
+struct engine_snap {
+	uint64_t tx_time, rx_time;
+	uint64_t tx_bytes, rx_bytes, tx_total, rx_total;
+	uint64_t tx_acc, rx_acc;
+	bool set;
+};
+
+struct engine_path {
+	bool used;
+	uint8_t state;                /* enum engine_state (server: the initiation's state byte) */
+	bool active;                  /* this side initiates (client-configured path) */
+	enum mud_dialect dialect;     /* layout of the path's messages */
+	struct mud_addr local, remote, pub;
+	/* Settings: client commands, or the client's last initiation on a server. */
+	uint64_t tx_max_rate, rx_max_rate, beat;
+	uint8_t fixed_rate, loss_limit, pref;
+	/* Status. */
+	bool ok, was_ok;              /* usable now / at the previous update */
+	bool running;                 /* usable and selected for data */
+	bool reported_ok;             /* last PATH_UP/DOWN event sent */
+	uint64_t tx_rate, tx_loss, rx_loss;
+	uint64_t tx_bytes, tx_total, tx_time;
+	uint64_t rx_bytes, rx_total, rx_time;
+	uint64_t rx_data_time;        /* last data packet received */
+	struct engine_rtt rtt;
+	struct engine_snap snap;
+	uint64_t msg_time;            /* last initiation sent (client) or received (server) */
+	unsigned msg_sent;            /* unanswered counter */
+	uint64_t msg_first;           /* client: first initiation since the last answer */
+	struct engine_mtu mtu;
+	uint64_t idle;                /* activity time: created, data, turned OK */
+};
+
+struct engine_ring_dgram {
+	uint8_t buf[MUD_PKT_MAX];
+	struct engine_dgram meta;
+};
+
+struct engine_ring_tun {
+	uint8_t buf[MUD_PKT_MAX];
+	size_t len;
+};
+
+struct engine {
+	struct engine_config cfg;
+	bool aes;                     /* advertised: allowed and available */
+	enum mud_dialect dialect;     /* client: configured; server: last accepted message */
+	bool dialect_known;
+	uint64_t now;                 /* last now seen (masked) */
+	uint64_t last_ts;             /* last timestamp sent, even */
+	bool sent_any;
+	struct engine_keys kx;
+	struct engine_path path[ENGINE_PATH_MAX];
+	uint64_t last_recv;           /* last reception on any path */
+	unsigned level;               /* selected preference level */
+	uint64_t rate;                /* rate sum of the running paths */
+	unsigned mtu;                 /* tunnel MTU (UDP size), 0 if none */
+	struct engine_bad_stat bad[ENGINE_BAD_NR];
+	struct replay *ctl_rp;        /* control messages received (PSK, bit 0 set) */
+	struct sched *sched;
+	struct reseq *reseq;
+	uint8_t scratch[MUD_PKT_MAX];
+	/* Output rings: head is the next to read, count how many are queued. */
+	struct engine_ring_dgram *dq;
+	unsigned dq_head, dq_count;
+	struct engine_ring_tun *tq;
+	unsigned tq_head, tq_count;
+	struct engine_event eq[ENGINE_EVENT_RING];
+	unsigned eq_head, eq_count;
+	bool send_blocked;            /* engine_send() refused since the last update */
+	uint64_t events_lost, datagrams_lost, tun_lost;
+};
+
+/* engine.c */
+uint64_t engine_stamp(struct engine *e, uint64_t now, const struct replay *window, uint64_t flag);
+void engine_event(struct engine *e, enum engine_event_type type, int path, uint64_t value);
+void engine_bad(struct engine *e, enum engine_bad_reason r, uint64_t now,
+                const struct mud_addr *local, const struct mud_addr *from);
+struct engine_ring_dgram *engine_dq_push(struct engine *e);
+void engine_dq_cancel(struct engine *e);
+void engine_tun_push(struct engine *e, const uint8_t *pkt, size_t len);
+void engine_path_tx(struct engine *e, struct engine_path *p, uint64_t now, size_t size);
+bool engine_is_client(const struct engine *e);
+
+/* engine_keys.c */
+int engine_keys_init(struct engine *e);
+void engine_keys_free(struct engine *e);
+int engine_keys_generate(struct engine *e, uint64_t now);
+void engine_keys_timer(struct engine *e, uint64_t now);
+uint64_t engine_keys_deadline(const struct engine *e, uint64_t now);
+const struct engine_slot *engine_keys_send_slot(const struct engine *e);
+int engine_keys_open(struct engine *e, uint8_t *out, size_t cap, const uint8_t *pkt, size_t len);
+int engine_keys_process(struct engine *e, struct engine_path *p, const struct mud_ctl *m,
+                        uint64_t now);
+bool engine_keys_seen(const struct engine *e, const uint8_t pkey[MUD_PKEY_SIZE]);
+
+/* engine_path.c */
+struct engine_path *engine_path_find(struct engine *e, const struct mud_addr *local,
+                                     const struct mud_addr *remote);
+struct engine_path *engine_path_create(struct engine *e, const struct mud_addr *local,
+                                       const struct mud_addr *remote, uint64_t now);
+void engine_path_free(struct engine *e, struct engine_path *p);
+int engine_path_index(const struct engine *e, const struct engine_path *p);
+unsigned engine_path_level(const struct engine_path *p);
+void engine_paths_update(struct engine *e, uint64_t now);
+uint64_t engine_paths_deadline(const struct engine *e, uint64_t now);
+unsigned engine_dialect_mtu_min(enum mud_dialect d);
+
+/* engine_ctl.c */
+void engine_ctl_recv(struct engine *e, struct engine_path *p, uint64_t now, uint64_t time_field,
+                     const struct mud_ctl *m, enum mud_dialect d, size_t size);
+int engine_ctl_send(struct engine *e, struct engine_path *p, uint64_t now, uint64_t sent_time,
+                    uint64_t fw_bytes, uint64_t fw_total, size_t size, enum mud_dialect d);
+void engine_ctl_timer(struct engine *e, struct engine_path *p, uint64_t now);
+uint64_t engine_ctl_deadline(const struct engine *e, const struct engine_path *p, uint64_t now);
+
+/* engine_mtu.c */
+void engine_mtu_reset(struct engine_path *p);
+void engine_mtu_step(struct engine_path *p, unsigned min, size_t size);
+void engine_mtu_answered(struct engine *e, struct engine_path *p, size_t size, unsigned wire_mtu);
+size_t engine_mtu_init_size(struct engine *e, struct engine_path *p, uint64_t now);
+void engine_mtu_unanswered(struct engine *e, struct engine_path *p);
+unsigned engine_mtu_usable(unsigned wire, enum mud_dialect d);
+void engine_mtu_tunnel(struct engine *e);
+
+/* engine_rate.c */
+void engine_rate_snapshot(struct engine *e, struct engine_path *p, uint64_t time_field,
+                          const struct mud_ctl *m);
+void engine_rtt_sample(struct engine_rtt *s, uint64_t sample);
+
+#endif

@@ -1,0 +1,259 @@
+/* The path table, path states and the per-path update (PROTOCOL.md sections 6 and B.4).
+ *
+ * Both dialects choose the paths that carry data with one rule. Each usable path has a level:
+ * its master pref, plus ENGINE_LEVEL_BACKUP for a 0.3.4 BACKUP path. The engine runs at the
+ * lowest level whose usable paths (at that level or below) have a non-zero rate sum; the paths
+ * at or below it are "running", the others are on standby. For 0.3.4 this is backup mode (a
+ * BACKUP path is used only while no UP path can carry data), for master the pref rule. Standby
+ * paths keep their control exchanges (at standby_beat), so their state is known before they are
+ * needed; the reference leaves them silent. */
+#include <errno.h>
+#include <string.h>
+
+#include "proto/engine_int.h"
+
+struct engine_path *
+engine_path_find(struct engine *e, const struct mud_addr *local, const struct mud_addr *remote)
+{
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		struct engine_path *p = &e->path[i];
+
+		if (p->used && mud_addr_equal(&p->remote, remote) && mud_addr_equal(&p->local, local))
+			return p;
+	}
+	return NULL;
+}
+
+int
+engine_path_index(const struct engine *e, const struct engine_path *p)
+{
+	return (int)(p - e->path);
+}
+
+/* A new path in state UP with the reference's defaults (section 6.2). */
+struct engine_path *
+engine_path_create(struct engine *e, const struct mud_addr *local, const struct mud_addr *remote,
+                   uint64_t now)
+{
+	if (!local->family || local->family != remote->family) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		struct engine_path *p = &e->path[i];
+
+		if (p->used)
+			continue;
+		memset(p, 0, sizeof(*p));
+		p->used = true;
+		p->state = ENGINE_STATE_UP;
+		p->dialect = e->dialect;
+		p->local = *local;
+		p->remote = *remote;
+		p->beat = ENGINE_BEAT_DEFAULT;
+		p->fixed_rate = 1;
+		p->loss_limit = 255;
+		p->idle = now;
+		engine_event(e, ENGINE_EV_PATH_NEW, i, 0);
+		return p;
+	}
+	errno = ENOSPC;
+	return NULL;
+}
+
+void
+engine_path_free(struct engine *e, struct engine_path *p)
+{
+	int i = engine_path_index(e, p);
+
+	if (p->reported_ok)
+		engine_event(e, ENGINE_EV_PATH_DOWN, i, 0);
+	engine_event(e, ENGINE_EV_PATH_GONE, i, 0);
+	sched_clear_path(e->sched, (unsigned)i);
+	if (e->reseq)
+		reseq_path_reset(e->reseq, (unsigned)i);
+	memset(p, 0, sizeof(*p));
+	engine_mtu_tunnel(e);
+}
+
+unsigned
+engine_path_level(const struct engine_path *p)
+{
+	return (p->state == ENGINE_STATE_BACKUP ? ENGINE_LEVEL_BACKUP : 0) + p->pref;
+}
+
+/* Delay without reception after which a path is deleted: 60 s in 0.3.4, 5 min in master. */
+static uint64_t
+cleanup_delay(const struct engine_path *p)
+{
+	return p->dialect == MUD_MASTER ? 5 * ENGINE_MIN : ENGINE_MIN;
+}
+
+/* Section 6.4 step 1: servers delete silent paths, clients only silent DOWN paths. */
+static bool
+cleanup(struct engine *e, struct engine_path *p, uint64_t now)
+{
+	if (p->active && p->state > ENGINE_STATE_DOWN)
+		return false;
+	if (p->rx_time && mud_t48_diff(now, p->rx_time) < cleanup_delay(p))
+		return false;
+	engine_path_free(e, p);
+	return true;
+}
+
+/* Fast failure detection on an active path (the reference waits for 5 unanswered messages):
+ * two initiations unanswered, the last one for longer than a retransmission timeout; or three,
+ * the first one for longer than that (the last is then at most one beat old, which an RTT longer
+ * than two beats must not be taken for). */
+static bool
+suspect(const struct engine *e, const struct engine_path *p)
+{
+	if (p->msg_sent < 2 || p->mtu.probe || !p->rtt.setup)
+		return false;
+	uint64_t rto = p->rtt.val + 4 * p->rtt.var + 10 * ENGINE_MSEC;
+	if (mud_t48_diff(e->now, p->msg_time) >= rto)
+		return true;
+	return p->msg_sent >= 3 && mud_t48_diff(e->now, p->msg_first) >= rto;
+}
+
+/* Section 6.4 step 4 (and B.4 item 3 for master). */
+static bool
+usable(const struct engine *e, const struct engine_path *p)
+{
+	if (!p->mtu.ok)
+		return false;
+	if (p->tx_loss > p->loss_limit)
+		return false;
+	if (p->dialect == MUD_MASTER && p->rx_loss > p->loss_limit)
+		return false;
+	if (p->active)
+		return !suspect(e, p);
+	/* A passive path must have heard from the peer lately, relative to the other paths: within
+	 * 5 beats (the reference), or 2.5 beats while it carries data, when the client sends an
+	 * initiation every beat and data in between, so two missed beats mean a dead path. */
+	if (!p->rx_time)
+		return false;
+	uint64_t silent = 0;
+	if (mud_t48_newer(e->last_recv, p->rx_time))
+		silent = mud_t48_diff(e->last_recv, p->rx_time);
+	uint64_t limit = ENGINE_SENT_MAX * p->beat;
+	if (p->rx_data_time && mud_t48_diff(e->now, p->rx_data_time) < ENGINE_SEC)
+		limit = 5 * p->beat / 2;
+	return silent < limit;
+}
+
+static void
+evaluate(struct engine *e, struct engine_path *p)
+{
+	p->was_ok = p->ok;
+	p->ok = false;
+	if (p->msg_sent >= ENGINE_SENT_MAX) {
+		if (p->active && p->mtu.probe) {
+			engine_mtu_unanswered(e, p);
+			p->msg_sent = 0;
+		} else {
+			p->msg_sent = ENGINE_SENT_MAX;
+		}
+		return;
+	}
+	p->ok = usable(e, p);
+}
+
+/* The lowest level whose usable paths, with those below it, have a non-zero rate sum. */
+static unsigned
+select_level(const struct engine *e)
+{
+	unsigned best = ENGINE_LEVEL_NONE;
+
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		const struct engine_path *p = &e->path[i];
+
+		if (!p->used || !p->ok || !p->tx_rate)
+			continue;
+		unsigned l = engine_path_level(p);
+		if (l < best)
+			best = l;
+	}
+	return best;
+}
+
+void
+engine_paths_update(struct engine *e, uint64_t now)
+{
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		struct engine_path *p = &e->path[i];
+
+		if (!p->used || cleanup(e, p, now))
+			continue;
+		if (p->state <= ENGINE_STATE_DOWN) {
+			p->ok = p->was_ok = false;
+			continue;
+		}
+		evaluate(e, p);
+		if (p->ok && !p->was_ok)
+			p->idle = now;
+	}
+
+	e->level = select_level(e);
+	e->rate = 0;
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		struct engine_path *p = &e->path[i];
+
+		if (!p->used)
+			continue;
+		p->running = p->ok && engine_path_level(p) <= e->level;
+		if (p->running)
+			e->rate += p->tx_rate;
+		sched_set_path(e->sched, (unsigned)i, p->running, p->tx_rate, p->rtt.val / 2);
+		if (p->ok != p->reported_ok) {
+			p->reported_ok = p->ok;
+			engine_event(e, p->ok ? ENGINE_EV_PATH_UP : ENGINE_EV_PATH_DOWN, i, 0);
+		}
+	}
+
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		struct engine_path *p = &e->path[i];
+
+		if (p->used && p->active && p->state > ENGINE_STATE_DOWN)
+			engine_ctl_timer(e, p, now);
+	}
+	engine_mtu_tunnel(e);
+}
+
+/* The earliest time a path needs engine_update(): its next initiation or its cleanup. */
+uint64_t
+engine_paths_deadline(const struct engine *e, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		const struct engine_path *p = &e->path[i];
+		uint64_t t;
+
+		if (!p->used)
+			continue;
+		if (!p->active || p->state <= ENGINE_STATE_DOWN) {
+			uint64_t age = p->rx_time ? mud_t48_diff(now, p->rx_time) : 0;
+			uint64_t d = cleanup_delay(p);
+			t = now + (age < d ? d - age : 0);
+			if (t < next)
+				next = t;
+		}
+		if (p->active && p->state > ENGINE_STATE_DOWN) {
+			t = engine_ctl_deadline(e, p, now);
+			if (t < next)
+				next = t;
+			if (p->ok && p->msg_sent >= 2 && p->rtt.setup && !p->mtu.probe) {
+				/* When suspect() may turn true. */
+				uint64_t rto = p->rtt.val + 4 * p->rtt.var + 10 * ENGINE_MSEC;
+				uint64_t age = mud_t48_diff(now, p->msg_time);
+				if (p->msg_sent >= 3 && mud_t48_diff(now, p->msg_first) > age)
+					age = mud_t48_diff(now, p->msg_first);
+				t = now + (age < rto ? rto - age : 0);
+				if (t < next)
+					next = t;
+			}
+		}
+	}
+	return next;
+}

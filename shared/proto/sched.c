@@ -1,0 +1,230 @@
+/* Path choice by earliest arrival over per-path virtual queues, chosen once per burst. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "proto/sched.h"
+
+/* Queues are kept in bytes x 10^6 so that draining rate x dt (bytes/s x us) is exact. With
+ * rates capped at 2^37 bytes/s (1.1 Tbit/s) and the limit at 1 s, nothing comes near 2^64. */
+#define RATE_MAX     (UINT64_C(1) << 37)
+#define OWD_MAX      (UINT64_C(1) << 40)
+#define QUEUE_US_MAX 1000000
+#define Q_MAX        (UINT64_C(1) << 62)
+#define SCALE        1000000
+
+struct spath {
+	int usable;
+	uint64_t rate; /* bytes/s */
+	uint64_t owd;  /* us */
+	uint64_t q;    /* queued bytes x SCALE at time t */
+	uint64_t t;
+};
+
+struct sched {
+	struct sched_config c;
+	struct spath p[SCHED_MAX_PATHS];
+	int burst; /* path of the open burst, or -1 */
+	uint32_t burst_pkts;
+	uint64_t burst_bytes;
+	uint64_t burst_start;
+};
+
+void
+sched_config_default(struct sched_config *c)
+{
+	c->burst_pkts = 16;
+	c->burst_bytes = 65536;
+	c->queue_us = 5000;
+}
+
+struct sched *
+sched_new(const struct sched_config *c)
+{
+	struct sched_config d;
+	struct sched *s;
+
+	if (c == NULL) {
+		sched_config_default(&d);
+		c = &d;
+	}
+	if (c->burst_pkts == 0 || c->burst_bytes == 0 || c->queue_us == 0 ||
+	    c->queue_us > QUEUE_US_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->c = *c;
+	s->burst = -1;
+	return s;
+}
+
+void
+sched_free(struct sched *s)
+{
+	free(s);
+}
+
+static void
+drain(struct spath *p, uint64_t now)
+{
+	if (now <= p->t) {
+		/* A clock that goes back drains nothing; one that jumped back (the caller's clock
+		 * wrapped) starts draining again from its new time. */
+		if (p->t - now > QUEUE_US_MAX)
+			p->t = now;
+		return;
+	}
+	uint64_t dt = now - p->t;
+	if (p->rate == 0)
+		;
+	else if (dt > p->q / p->rate)
+		p->q = 0;
+	else
+		p->q -= p->rate * dt; /* at most q: no overflow */
+	p->t = now;
+}
+
+static void
+add(struct spath *p, size_t size)
+{
+	uint64_t b = (uint64_t)size * SCALE;
+
+	if (size > Q_MAX / SCALE || p->q > Q_MAX - b)
+		p->q = Q_MAX;
+	else
+		p->q += b;
+}
+
+/* Has the path room for a new burst: its queue below queue_us worth of its rate? */
+static int
+has_room(const struct sched *s, const struct spath *p)
+{
+	return p->usable && p->rate > 0 && p->q < (uint64_t)s->c.queue_us * p->rate;
+}
+
+int
+sched_set_path(struct sched *s, unsigned path, int usable, uint64_t rate, uint64_t owd_us)
+{
+	if (path >= SCHED_MAX_PATHS) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct spath *p = &s->p[path];
+	p->usable = usable != 0;
+	p->rate = rate < RATE_MAX ? rate : RATE_MAX;
+	p->owd = owd_us < OWD_MAX ? owd_us : OWD_MAX;
+	return 0;
+}
+
+void
+sched_clear_path(struct sched *s, unsigned path)
+{
+	if (path >= SCHED_MAX_PATHS)
+		return;
+	s->p[path] = (struct spath){ 0 };
+	if (s->burst == (int)path)
+		s->burst = -1;
+}
+
+void
+sched_burst_end(struct sched *s)
+{
+	s->burst = -1;
+}
+
+int
+sched_pick(struct sched *s, uint64_t now, size_t size)
+{
+	uint64_t best_at = UINT64_MAX;
+	int best = -1, any = 0;
+
+	if (s->burst >= 0) {
+		struct spath *p = &s->p[s->burst];
+		/* A burst is what goes out within one pacing interval: older is a new choice. */
+		if (p->usable && p->rate > 0 && s->burst_pkts < s->c.burst_pkts &&
+		    s->burst_bytes + size <= s->c.burst_bytes &&
+		    now - s->burst_start <= s->c.queue_us) {
+			drain(p, now);
+			add(p, size);
+			s->burst_pkts++;
+			s->burst_bytes += size;
+			return s->burst;
+		}
+		s->burst = -1;
+	}
+	for (int i = 0; i < SCHED_MAX_PATHS; i++) {
+		struct spath *p = &s->p[i];
+		if (!p->usable || p->rate == 0)
+			continue;
+		any = 1;
+		drain(p, now);
+		if (!has_room(s, p))
+			continue;
+		/* now + owd + (queue + size) / rate, rounded up; now is common to all. */
+		uint64_t q = p->q + (uint64_t)size * SCALE;
+		uint64_t at = p->owd + q / p->rate + (q % p->rate != 0);
+		if (at < best_at) {
+			best_at = at;
+			best = i;
+		}
+	}
+	if (best < 0) {
+		errno = any ? EAGAIN : ENETUNREACH;
+		return -1;
+	}
+	add(&s->p[best], size);
+	s->burst = best;
+	s->burst_pkts = 1;
+	s->burst_bytes = size;
+	s->burst_start = now;
+	return best;
+}
+
+void
+sched_account(struct sched *s, uint64_t now, unsigned path, size_t size)
+{
+	if (path >= SCHED_MAX_PATHS)
+		return;
+	drain(&s->p[path], now);
+	add(&s->p[path], size);
+}
+
+int
+sched_can_send(struct sched *s, uint64_t now, unsigned path)
+{
+	if (path >= SCHED_MAX_PATHS)
+		return 0;
+	drain(&s->p[path], now);
+	return has_room(s, &s->p[path]);
+}
+
+uint64_t
+sched_next(struct sched *s, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (int i = 0; i < SCHED_MAX_PATHS; i++) {
+		struct spath *p = &s->p[i];
+		if (!p->usable || p->rate == 0)
+			continue;
+		drain(p, now);
+		if (has_room(s, p))
+			return now;
+		/* The first whole us after which the queue is below the limit. */
+		uint64_t over = p->q - (uint64_t)s->c.queue_us * p->rate;
+		uint64_t at = now + over / p->rate + 1;
+		if (at < next)
+			next = at;
+	}
+	return next;
+}
+
+uint64_t
+sched_queued(struct sched *s, uint64_t now, unsigned path)
+{
+	if (path >= SCHED_MAX_PATHS)
+		return 0;
+	drain(&s->p[path], now);
+	return (s->p[path].q + SCALE - 1) / SCALE;
+}

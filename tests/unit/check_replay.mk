@@ -1,0 +1,1 @@
+check_replay_SRCS := shared/proto/replay.c

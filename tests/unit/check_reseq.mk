@@ -1,0 +1,1 @@
+check_reseq_SRCS := shared/proto/reseq.c

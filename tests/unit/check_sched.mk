@@ -1,0 +1,1 @@
+check_sched_SRCS := shared/proto/sched.c
