@@ -112,7 +112,7 @@ deps:
 # `make test` installs what is missing first, then re-reads this Makefile (pkg-config now works).
 test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 unit-bins
-	$(Q)$(MAKE) --no-print-directory fuzz-bins all lab-bins
+	$(Q)$(MAKE) --no-print-directory fuzz-bins all lab-bins tools
 	$(Q)sh tests/run.sh --unit "$(addprefix build/san/tests/,$(UNIT_NAMES))" \
 		--fuzz "$(FUZZ_BINS)" --integration "$(wildcard tests/integration/*.sh)"
 
@@ -147,3 +147,11 @@ LAB_BINS :=
 lab-bins: $(LAB_BINS)
 .PHONY: lab-bins
 -include $(wildcard bench/*.mk)
+
+# Test tools: each tests/tools/NAME.c is a program of its own, build/tools/NAME.
+TOOLS := $(patsubst tests/tools/%.c,build/tools/%,$(wildcard tests/tools/*.c))
+build/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
+tools: $(TOOLS)
+.PHONY: tools

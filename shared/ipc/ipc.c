@@ -8,8 +8,9 @@
 #include <unistd.h>
 
 _Static_assert(sizeof(struct ipc_hdr) == 16, "ipc_hdr layout");
-_Static_assert(sizeof(struct ipc_config) == 104, "ipc_config layout");
+_Static_assert(sizeof(struct ipc_config) == 120, "ipc_config layout");
 _Static_assert(sizeof(struct ipc_path) == 72, "ipc_path layout");
+_Static_assert(sizeof(struct ipc_status) == 68, "ipc_status layout");
 _Static_assert(sizeof(struct ipc_path_stats) <= IPC_MAX_PAYLOAD, "ipc_path_stats size");
 _Static_assert(sizeof(struct ipc_stats) <= IPC_MAX_PAYLOAD, "ipc_stats size");
 
@@ -62,6 +63,8 @@ check_config(const struct ipc_msg *m)
 		return -1;
 	if (c->chacha > 1 || !c->kxtimeout_ms || !c->timetolerance_ms || !c->keepalive_ms)
 		return -1;
+	if (!c->uid || !c->gid || c->sandbox & ~(IPC_SANDBOX_DEBUG | IPC_SANDBOX_DEGRADED))
+		return -1;
 	if (!str_ok(c->name, sizeof(c->name), 1))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -93,9 +96,35 @@ check_path(const struct ipc_msg *m)
 		return -1;
 	if (p->remote.family && p->remote.family != p->local.family)
 		return -1;
-	if (p->state < IPC_PATH_DOWN || p->state > IPC_PATH_UP)
+	if (p->state > IPC_PATH_UP)
 		return -1;
-	return p->pref <= 127 && p->fixed_rate <= 1 ? 0 : -1;
+	return p->pref <= 127 && p->set_pref <= 1 && p->rate_mode <= IPC_RATE_AUTO ? 0 : -1;
+}
+
+static int
+check_conf(const struct ipc_msg *m)
+{
+	return m->u.conf.tos <= 255 ? 0 : -1;
+}
+
+static int
+check_result(const struct ipc_msg *m)
+{
+	return m->u.result.type < IPC_TYPE_MAX && m->u.result.error >= 0 ? 0 : -1;
+}
+
+static int
+check_status(const struct ipc_msg *m)
+{
+	const struct ipc_status *s = &m->u.status;
+
+	if (!str_ok(s->ifname, sizeof(s->ifname), 1) || !addr_ok(&s->bind, 1) ||
+	    !addr_ok(&s->peer, 1))
+		return -1;
+	if (s->role != IPC_ROLE_SERVER && s->role != IPC_ROLE_CLIENT)
+		return -1;
+	return s->chacha <= 1 && s->cipher <= IPC_CIPHER_AEGIS256 &&
+	               s->dialect <= IPC_DIALECT_MASTER ? 0 : -1;
 }
 
 static int
@@ -145,7 +174,7 @@ static const struct ipc_kind kinds[IPC_TYPE_MAX] = {
 	[IPC_SOCKET] = { "IPC_SOCKET", sizeof(struct ipc_socket), 1, IPC_FROM_SUPERVISOR, check_socket },
 	[IPC_PATH] = { "IPC_PATH", sizeof(struct ipc_path), 0, IPC_FROM_SUPERVISOR, check_path },
 	[IPC_START] = { "IPC_START", 0, 0, IPC_FROM_SUPERVISOR, NULL },
-	[IPC_SET_KEY] = { "IPC_SET_KEY", sizeof(struct ipc_key), 0, IPC_FROM_SUPERVISOR, NULL },
+	[IPC_SET_CONF] = { "IPC_SET_CONF", sizeof(struct ipc_conf), 0, IPC_FROM_SUPERVISOR, check_conf },
 	[IPC_STATS_REQ] = { "IPC_STATS_REQ", 0, 0, IPC_FROM_SUPERVISOR, NULL },
 	[IPC_MTU_SET] = { "IPC_MTU_SET", sizeof(struct ipc_mtu), 0, IPC_FROM_SUPERVISOR, check_mtu },
 	[IPC_READY] = { "IPC_READY", sizeof(struct ipc_ready), 0, IPC_FROM_WORKER, NULL },
@@ -156,6 +185,8 @@ static const struct ipc_kind kinds[IPC_TYPE_MAX] = {
 	[IPC_PATH_STATS] = { "IPC_PATH_STATS", sizeof(struct ipc_path_stats), 0, IPC_FROM_WORKER,
 	                     check_path_stats },
 	[IPC_STATS_END] = { "IPC_STATS_END", 0, 0, IPC_FROM_WORKER, NULL },
+	[IPC_RESULT] = { "IPC_RESULT", sizeof(struct ipc_result), 0, IPC_FROM_WORKER, check_result },
+	[IPC_STATUS] = { "IPC_STATUS", sizeof(struct ipc_status), 0, IPC_FROM_WORKER, check_status },
 };
 
 const char *

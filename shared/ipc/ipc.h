@@ -40,7 +40,7 @@ enum ipc_type {
 	IPC_SOCKET,    /* struct ipc_socket + a bound UDP socket */
 	IPC_PATH,      /* struct ipc_path: add or change a path (client role) */
 	IPC_START,     /* no payload: configuration complete; sandbox and run */
-	IPC_SET_KEY,   /* struct ipc_key: replace the pre-shared key */
+	IPC_SET_CONF,  /* struct ipc_conf: timers and TOS (glorytun `set`) */
 	IPC_STATS_REQ, /* no payload: answer with IPC_STATS, IPC_PATH_STATS..., IPC_STATS_END */
 	IPC_MTU_SET,   /* struct ipc_mtu: the TUN MTU the supervisor applied */
 	/* worker -> supervisor */
@@ -50,6 +50,8 @@ enum ipc_type {
 	IPC_STATS,      /* struct ipc_stats */
 	IPC_PATH_STATS, /* struct ipc_path_stats, one per path */
 	IPC_STATS_END,  /* no payload */
+	IPC_RESULT,     /* struct ipc_result: the outcome of IPC_PATH or IPC_SET_CONF */
+	IPC_STATUS,     /* struct ipc_status: a hand-run tunnel's parent answers `show` */
 	IPC_TYPE_MAX
 };
 
@@ -67,6 +69,9 @@ struct ipc_config {
 	uint8_t dialect;    /* enum ipc_dialect; AUTO only for servers */
 	uint8_t chacha;     /* 1: never advertise AEGIS-256 */
 	uint8_t tos;        /* IP_TOS / IPV6_TCLASS of every datagram */
+	uint32_t uid, gid;  /* the worker's own unprivileged identity (never 0) */
+	uint32_t sandbox;   /* IPC_SANDBOX_* */
+	uint32_t pad0;
 	uint64_t kxtimeout_ms;
 	uint64_t timetolerance_ms;
 	uint64_t keepalive_ms;
@@ -74,6 +79,9 @@ struct ipc_config {
 	char name[IPC_NAME_SIZE];
 	uint8_t pad[7];
 };
+
+#define IPC_SANDBOX_DEBUG 0x1    /* name a forbidden system call instead of dying silently */
+#define IPC_SANDBOX_DEGRADED 0x2 /* run even where Landlock or seccomp is missing */
 
 struct ipc_tun {
 	char ifname[IPC_IFNAME_SIZE];
@@ -85,21 +93,48 @@ struct ipc_socket {
 	struct mud_addr local; /* the address and port it is bound to */
 };
 
+/* glorytun `path`: zero fields leave the value unchanged. */
 struct ipc_path {
 	struct mud_addr local;  /* local IP (port 0: the socket's) */
 	struct mud_addr remote; /* family 0: the tunnel's default peer */
-	uint8_t state;          /* enum ipc_path_state */
-	uint8_t pref;           /* master dialect: 0..127 */
-	uint8_t fixed_rate;     /* 1 fixed, 0 auto */
-	uint8_t loss_limit;     /* 0..255 */
-	uint32_t pad;
+	uint8_t state;          /* enum ipc_path_state, or 0: change an existing path only */
+	uint8_t pref;           /* master dialect: 0..127, when set_pref */
+	uint8_t rate_mode;      /* enum ipc_rate_mode */
+	uint8_t loss_limit;     /* 1..255, 0 unchanged */
+	uint8_t set_pref;
+	uint8_t pad[3];
 	uint64_t tx_rate;       /* bytes/s */
 	uint64_t rx_rate;       /* bytes/s */
 	uint64_t beat_ms;
 };
 
-struct ipc_key {
-	uint8_t psk[32];
+enum ipc_rate_mode { IPC_RATE_UNCHANGED = 0, IPC_RATE_FIXED = 1, IPC_RATE_AUTO = 2 };
+
+/* glorytun `set`: zero leaves a value unchanged; tos < 0 too. */
+struct ipc_conf {
+	uint64_t kxtimeout_ms;
+	uint64_t timetolerance_ms;
+	uint64_t keepalive_ms;
+	int32_t tos;
+	uint32_t pad;
+};
+
+struct ipc_result {
+	uint16_t type;  /* the request answered */
+	uint16_t pad;
+	int32_t error;  /* 0 or an errno value */
+};
+
+struct ipc_status {
+	char ifname[IPC_IFNAME_SIZE];
+	struct mud_addr bind; /* the socket's address */
+	struct mud_addr peer; /* family 0 on a server */
+	uint32_t pid;
+	uint32_t mtu;         /* the TUN's MTU */
+	uint8_t role;         /* enum ipc_role */
+	uint8_t chacha;       /* the local preference */
+	uint8_t cipher;       /* enum ipc_cipher of the session key in use */
+	uint8_t dialect;      /* enum ipc_dialect */
 };
 
 struct ipc_mtu {
@@ -168,7 +203,9 @@ struct ipc_msg {
 		struct ipc_tun tun;
 		struct ipc_socket socket;
 		struct ipc_path path;
-		struct ipc_key key;
+		struct ipc_conf conf;
+		struct ipc_result result;
+		struct ipc_status status;
 		struct ipc_mtu mtu;
 		struct ipc_ready ready;
 		struct ipc_path_event event;

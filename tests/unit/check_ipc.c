@@ -49,6 +49,7 @@ good_config(void)
 	c.role = IPC_ROLE_SERVER;
 	c.dialect = IPC_DIALECT_AUTO;
 	c.tos = 192;
+	c.uid = c.gid = 61000;
 	c.kxtimeout_ms = 3600000;
 	c.timetolerance_ms = 600000;
 	c.keepalive_ms = 25000;
@@ -244,6 +245,11 @@ START_TEST(test_bad_payloads)
 	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
 
 	c = good_config();
+	c.uid = 0; /* a worker never runs as root */
+	ck_assert_int_eq(ipc_send(sp[0], IPC_CONFIG, 0, &c, sizeof(c), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+
+	c = good_config();
 	c.kxtimeout_ms = 0;
 	ck_assert_int_eq(ipc_send(sp[0], IPC_CONFIG, 0, &c, sizeof(c), NULL, 0), 0);
 	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
@@ -257,9 +263,14 @@ START_TEST(test_bad_payloads)
 	const char *why;
 	ck_assert_int_eq(ipc_recv(sp[1], &m, IPC_FROM_SUPERVISOR, &why), 1);
 
-	p.state = 0;
+	p.state = 4;
 	ck_assert_int_eq(ipc_send(sp[0], IPC_PATH, 0, &p, sizeof(p), NULL, 0), 0);
 	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+	p.state = IPC_PATH_UP;
+	p.rate_mode = 3;
+	ck_assert_int_eq(ipc_send(sp[0], IPC_PATH, 0, &p, sizeof(p), NULL, 0), 0);
+	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
+	p.rate_mode = IPC_RATE_AUTO;
 	p.state = IPC_PATH_UP;
 	p.local.ip[10] = 1; /* IPv4 with bytes beyond the address */
 	ck_assert_int_eq(ipc_send(sp[0], IPC_PATH, 0, &p, sizeof(p), NULL, 0), 0);
@@ -274,6 +285,19 @@ START_TEST(test_bad_payloads)
 	e.kind = 99;
 	ck_assert_int_eq(ipc_send(sp[1], IPC_PATH_EVENT, 0, &e, sizeof(e), NULL, 0), 0);
 	expect_refused(sp[0], IPC_FROM_WORKER, "bad payload");
+
+	struct ipc_result res = { .type = IPC_PATH, .error = -5 };
+	ck_assert_int_eq(ipc_send(sp[1], IPC_RESULT, 0, &res, sizeof(res), NULL, 0), 0);
+	expect_refused(sp[0], IPC_FROM_WORKER, "bad payload");
+
+	struct ipc_status st;
+	memset(&st, 0, sizeof(st));
+	st.role = IPC_ROLE_CLIENT; /* ifname empty */
+	ck_assert_int_eq(ipc_send(sp[1], IPC_STATUS, 0, &st, sizeof(st), NULL, 0), 0);
+	expect_refused(sp[0], IPC_FROM_WORKER, "bad payload");
+	strcpy(st.ifname, "tun0");
+	ck_assert_int_eq(ipc_send(sp[1], IPC_STATUS, 0, &st, sizeof(st), NULL, 0), 0);
+	ck_assert_int_eq(ipc_recv(sp[0], &m, IPC_FROM_WORKER, &why), 1);
 
 	struct ipc_mtu mt = { .mtu = 70000 };
 	ck_assert_int_eq(ipc_send(sp[1], IPC_MTU_REQ, 0, &mt, sizeof(mt), NULL, 0), 0);

@@ -1,0 +1,1 @@
+fuzz_offload_SRCS := worker/offload.c worker/csum.c

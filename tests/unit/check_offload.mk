@@ -1,0 +1,1 @@
+check_offload_SRCS := worker/offload.c worker/csum.c

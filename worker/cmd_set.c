@@ -1,0 +1,69 @@
+/* `gt-worker set [dev NAME] [tc CS|AF|EF] [kxtimeout T] [timetolerance T] [keepalive T]`.
+ * Unlike glorytun 0.3.4, tc writes the DSCP in the upper six bits of the TOS byte (the
+ * documented bug fix: glorytun wrote the code point unshifted). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "commands.h"
+#include "ctl.h"
+
+/* CS0..CS7, AF11..AF43, EF: the DSCP value. */
+static int
+parse_dscp(void *dst, const char *w)
+{
+	int dscp;
+
+	if (w[0] == 'C' && w[1] == 'S' && w[2] >= '0' && w[2] <= '7' && !w[3])
+		dscp = (w[2] - '0') << 3;
+	else if (w[0] == 'A' && w[1] == 'F' && w[2] >= '1' && w[2] <= '4' && w[3] >= '1' &&
+	         w[3] <= '3' && !w[4])
+		dscp = ((w[2] - '0') << 3) | ((w[3] - '0') << 1);
+	else if (!strcmp(w, "EF"))
+		dscp = 46;
+	else
+		return -1;
+	*(int *)dst = dscp << 2;
+	return 0;
+}
+
+int
+cmd_set(int argc, char **argv)
+{
+	const char *dev = NULL;
+	struct ipc_conf conf = { .tos = -1 };
+	struct cmd_arg args[] = {
+		{ "dev", "NAME", cmd_parse_str, &dev, NULL, NULL, NULL, 0 },
+		{ "tc", "CS|AF|EF", parse_dscp, &conf.tos, NULL, NULL, NULL, 0 },
+		{ "kxtimeout", "SECONDS", cmd_parse_time_ms, &conf.kxtimeout_ms, NULL, NULL, NULL, 0 },
+		{ "timetolerance", "SECONDS", cmd_parse_time_ms, &conf.timetolerance_ms, NULL, NULL,
+		  NULL, 0 },
+		{ "keepalive", "SECONDS", cmd_parse_time_ms, &conf.keepalive_ms, NULL, NULL, NULL, 0 },
+		CMD_END,
+	};
+	struct ipc_msg m;
+
+	if (cmd_parse(args, argc, argv, stdout))
+		return 1;
+	int fd = ctl_connect(dev);
+	if (fd < 0) {
+		ctl_connect_error("set", fd);
+		return 1;
+	}
+	int ret = -1;
+	if (ipc_send(fd, IPC_SET_CONF, 0, &conf, sizeof(conf), NULL, 0) == 0 &&
+	    ctl_answer(fd, &m) == 1) {
+		if (m.hdr.type != IPC_RESULT)
+			errno = EBADMSG;
+		else if (m.u.result.error)
+			errno = m.u.result.error;
+		else
+			ret = 0;
+	}
+	if (ret)
+		perror("set");
+	close(fd);
+	return !!ret;
+}

@@ -1,0 +1,47 @@
+/* The hand-run tunnel's control socket: `gt-worker path|show|set` talk to the running
+ * `gt-worker bind` (its privileged parent) over a UNIX SOCK_SEQPACKET socket named after the TUN
+ * device, with the IPC messages of shared/ipc (the CLI sends what a supervisor would send; the
+ * answers are what a worker sends, plus IPC_STATUS from the parent). The socket lives in the
+ * first of /run/user/UID/gt-worker, /run/gt-worker.UID, /tmp/gt-worker.UID whose parent folder
+ * is writable, mode 0700. */
+#ifndef GT_WORKER_CTL_H
+#define GT_WORKER_CTL_H
+
+#include <stddef.h>
+
+#include "ipc/ipc.h"
+
+#define CTL_ERROR_NONE -2 /* no tunnel is running */
+#define CTL_ERROR_MANY -3 /* several: name one with dev */
+
+/* The folder's path into dst. Returns dst, or NULL (no writable place). */
+char *ctl_rundir(char *dst, size_t size);
+
+/* Creates, binds and listens on the socket for the device. Returns the fd or -1. */
+int ctl_listen(const char *dev, char *path, size_t size);
+
+/* Connects to the tunnel named dev, or to the only one running when dev is NULL. Returns the
+ * fd, -1 (errno), CTL_ERROR_NONE or CTL_ERROR_MANY. */
+int ctl_connect(const char *dev);
+
+/* Prints glorytun's message for a ctl_connect() failure on stderr. */
+void ctl_connect_error(const char *cmd, int ret);
+
+struct ipc_msg;
+
+/* Reads the next answer of the tunnel (waits at most a few seconds). Returns 1, 0 at the end,
+ * -1 with errno. */
+int ctl_answer(int fd, struct ipc_msg *m);
+
+/* The session as `show` and `path` need it: IPC_STATUS, IPC_STATS and the paths. */
+struct ctl_session {
+	struct ipc_status status;
+	struct ipc_stats stats;
+	struct ipc_path_stats paths[32];
+	int npaths;
+};
+
+/* Asks the tunnel for its state. Returns 0 or -1 with errno. */
+int ctl_session(int fd, struct ctl_session *s);
+
+#endif

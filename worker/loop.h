@@ -1,0 +1,67 @@
+/* The worker's data loop: one tunnel's TUN device and UDP socket(s) moved through the protocol
+ * engine, in batches, with epoll. It runs sandboxed: everything it needs (descriptors, buffers,
+ * the epoll set, signal handlers) is made by worker_init() before the sandbox goes up.
+ *
+ * Per wake-up: received datagrams are read in recvmmsg batches (GRO runs split into their
+ * datagrams) and given to the engine, whose packets for the TUN are coalesced into TCP
+ * super-packets when the TUN has a virtio-net header; TUN frames are read, TSO super-packets split
+ * into segments, sealed by the engine and sent in sendmmsg batches where consecutive datagrams on
+ * one path of one size form a UDP GSO run. A full TUN drops packets (as a NIC queue would) rather
+ * than stall the control plane; when the engine paces (EAGAIN), the TUN is left unread until the
+ * engine's deadline, so the kernel queues for us. */
+#ifndef GT_WORKER_LOOP_H
+#define GT_WORKER_LOOP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock.h"
+#include "proto/engine.h"
+#include "tun.h"
+#include "udp.h"
+
+#define WORKER_SOCK_MAX 4
+
+struct worker_stats {
+	uint64_t tun_rx, tun_tx;           /* packets read from / written to the TUN */
+	uint64_t tun_tx_drop;              /* TUN full or down */
+	uint64_t tun_rx_drop;              /* unusable frames, no path, too big */
+	uint64_t udp_rx, udp_tx;           /* datagrams */
+	uint64_t udp_tx_drop;              /* send errors (EMSGSIZE counted too: MTU probing) */
+	uint64_t gso_runs, gro_runs, coalesced;
+};
+
+struct worker_buffers;
+
+struct worker {
+	struct engine *engine;
+	struct mud_clock clock;
+	struct tun_dev tun;
+	struct udp_sock sock[WORKER_SOCK_MAX];
+	int nsock;
+	int ipc;              /* channel to the supervisor (or the hand-run parent) */
+	int epfd;
+	unsigned mtu;         /* tunnel MTU last asked for */
+	struct worker_stats stats;
+	struct worker_buffers *b;
+	uint32_t ipc_seq;
+	bool tun_paused;      /* engine said EAGAIN: TUN not polled until the deadline */
+	bool stop;
+};
+
+/* Allocates the buffers and the epoll set for the descriptors already in w (tun, sock[], ipc)
+ * and installs the signal handlers (SIGTERM, SIGINT, SIGQUIT, SIGHUP stop the loop). Returns 0,
+ * or -1 with errno. */
+int worker_init(struct worker *w);
+
+/* Runs until a signal, the end of the IPC channel, or a fatal I/O error. Returns 0 on a clean
+ * stop, -1 on error (logged). */
+int worker_run(struct worker *w);
+
+void worker_free(struct worker *w);
+
+/* The session counters a supervisor asks for (also used by the tests). */
+void worker_send_stats(struct worker *w);
+
+#endif
