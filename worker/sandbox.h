@@ -68,7 +68,7 @@ int sandbox_apply(const struct sandbox_opts *o);
  * stdio flush (stderr is unbuffered), no sanitizer exit hook. exit() in a sanitizer build would
  * run LeakSanitizer, which ptraces, and any call to a noreturn function first queries
  * sigaltstack: both are forbidden. Deliberately not declared noreturn, for that reason. */
-_Noreturn void sandbox_exit(int status);
+void sandbox_exit(int status);
 
 /* The kernel's Landlock ABI version, 0 if it has none (for logs and the supervisor). */
 int sandbox_landlock_abi(void);

@@ -188,5 +188,8 @@ worker_spawned_main(void)
 	int r = worker_run(&w);
 	engine_free(w.engine);
 	worker_free(&w);
+	/* sandbox_exit() is not declared noreturn on purpose: sanitizer builds would call
+	 * sigaltstack() before it, which the seccomp filter forbids. */
 	sandbox_exit(r ? 1 : 0);
+	__builtin_unreachable();
 }
