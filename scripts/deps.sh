@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libsodium-dev libnl-3-dev libnl-route-3-dev libsqlite3-dev sqlite3
-check libjansson-dev libseccomp-dev iproute2 nftables iperf3 clang libclang-rt-14-dev llvm valgrind gnuplot-nox"
+check libjansson-dev libseccomp-dev iproute2 iputils-ping nftables iperf3 clang libclang-rt-14-dev llvm valgrind gnuplot-nox"
 
 missing=""
 for p in $PKGS; do
