@@ -116,6 +116,12 @@ test: deps
 	$(Q)sh tests/run.sh --unit "$(addprefix build/san/tests/,$(UNIT_NAMES))" \
 		--fuzz "$(FUZZ_BINS)" --integration "$(wildcard tests/integration/*.sh)"
 
+# Interoperation with stock Glorytun builds given by GLORYTUN / GLORYTUN_MASTER (not in make test:
+# it needs peers built by hand). Says so when it did not run.
+test-interop: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)GLORYTUN="$(GLORYTUN)" GLORYTUN_MASTER="$(GLORYTUN_MASTER)" sh tests/interop/run.sh
+
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-bins
 	$(Q)for f in $(FUZZ_BINS); do \
@@ -136,7 +142,7 @@ install: all
 clean:
 	rm -rf build bin
 
-.PHONY: all deps demo test fuzz unit-bins fuzz-bins install clean
+.PHONY: all deps demo test test-interop fuzz unit-bins fuzz-bins install clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
