@@ -64,9 +64,15 @@ bin/gt-worker: $(call obj,$(wildcard worker/*.c) $(SHARED_SRC))
 bin/gt-supervisor: $(call obj,$(wildcard supervisor/*.c) $(SHARED_SRC))
 bin/gtctl: $(call obj,$(wildcard ctl/*.c) $(UTIL_SRC) $(IPC_SRC))
 
-bin/%:
+# bin/ holds one flavor at a time: switching between `make` and `make SAN=1` relinks.
+FLAVOR := $(if $(SAN),san,rel)
+bin/.flavor: FORCE
 	@mkdir -p $(@D)
-	$(call say,LD,$@)$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(FLAVOR)" ] || echo "$(FLAVOR)" > $@
+
+bin/%: bin/.flavor
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(CC) -o $@ $(filter-out bin/.flavor,$^) $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -142,7 +148,7 @@ install: all
 clean:
 	rm -rf build bin
 
-.PHONY: all deps demo test test-interop fuzz unit-bins fuzz-bins install clean
+.PHONY: FORCE all deps demo test test-interop fuzz unit-bins fuzz-bins install clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
