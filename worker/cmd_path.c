@@ -1,7 +1,6 @@
 /* `gt-worker path`: glorytun 0.3.4's path command. With an address and a state or a setting it
  * changes (or creates) the path whose local address it is; otherwise it lists the paths,
  * optionally filtered by state and local address. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,17 +163,7 @@ cmd_path(int argc, char **argv)
 	if (!req.local.family || (!req.state && !set)) {
 		ret = list_paths(fd, req.state, &req.local);
 	} else {
-		struct ipc_msg m;
-		ret = -1;
-		if (ipc_send(fd, IPC_PATH, 0, &req, sizeof(req), NULL, 0) == 0 &&
-		    ctl_answer(fd, &m) == 1) {
-			if (m.hdr.type != IPC_RESULT)
-				errno = EBADMSG;
-			else if (m.u.result.error)
-				errno = m.u.result.error;
-			else
-				ret = 0;
-		}
+		ret = ctl_request(fd, IPC_PATH, &req, sizeof(req));
 	}
 	if (ret)
 		perror("path");

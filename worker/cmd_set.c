@@ -1,7 +1,6 @@
 /* `gt-worker set [dev NAME] [tc CS|AF|EF] [kxtimeout T] [timetolerance T] [keepalive T]`.
  * Unlike glorytun 0.3.4, tc writes the DSCP in the upper six bits of the TOS byte (the
  * documented bug fix: glorytun wrote the code point unshifted). */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,8 +42,6 @@ cmd_set(int argc, char **argv)
 		{ "keepalive", "SECONDS", cmd_parse_time_ms, &conf.keepalive_ms, NULL, NULL, NULL, 0 },
 		CMD_END,
 	};
-	struct ipc_msg m;
-
 	if (cmd_parse(args, argc, argv, stdout))
 		return 1;
 	int fd = ctl_connect(dev);
@@ -52,16 +49,7 @@ cmd_set(int argc, char **argv)
 		ctl_connect_error("set", fd);
 		return 1;
 	}
-	int ret = -1;
-	if (ipc_send(fd, IPC_SET_CONF, 0, &conf, sizeof(conf), NULL, 0) == 0 &&
-	    ctl_answer(fd, &m) == 1) {
-		if (m.hdr.type != IPC_RESULT)
-			errno = EBADMSG;
-		else if (m.u.result.error)
-			errno = m.u.result.error;
-		else
-			ret = 0;
-	}
+	int ret = ctl_request(fd, IPC_SET_CONF, &conf, sizeof(conf));
 	if (ret)
 		perror("set");
 	close(fd);

@@ -185,3 +185,21 @@ ctl_session(int fd, struct ctl_session *s)
 		}
 	}
 }
+
+int
+ctl_request(int fd, enum ipc_type type, const void *payload, size_t len)
+{
+	struct ipc_msg m;
+
+	if (ipc_send(fd, type, 0, payload, len, NULL, 0) || ctl_answer(fd, &m) != 1)
+		return -1;
+	if (m.hdr.type != IPC_RESULT || m.u.result.type != type) {
+		errno = EBADMSG;
+		return -1;
+	}
+	if (m.u.result.error) {
+		errno = m.u.result.error;
+		return -1;
+	}
+	return 0;
+}

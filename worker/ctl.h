@@ -41,6 +41,10 @@ struct ctl_session {
 	int npaths;
 };
 
+/* Sends a request answered by IPC_RESULT (IPC_PATH, IPC_SET_CONF). Returns 0, or -1 with errno:
+ * the tunnel's own error, or why there was no answer. */
+int ctl_request(int fd, enum ipc_type type, const void *payload, size_t len);
+
 /* Asks the tunnel for its state. Returns 0 or -1 with errno. */
 int ctl_session(int fd, struct ctl_session *s);
 

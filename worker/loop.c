@@ -565,9 +565,8 @@ ipc_result(struct worker *w, enum ipc_type type, int error)
 	ipc_out(w, IPC_RESULT, &r, sizeof(r));
 }
 
-/* Applies a path command; its zero fields leave values unchanged. */
-static int
-apply_path(struct worker *w, uint64_t now, const struct ipc_path *p)
+int
+worker_apply_path(struct engine *e, uint64_t now, const struct ipc_path *p)
 {
 	struct engine_path_conf c;
 
@@ -582,7 +581,7 @@ apply_path(struct worker *w, uint64_t now, const struct ipc_path *p)
 	c.loss_limit = p->loss_limit;
 	c.set_pref = p->set_pref;
 	c.pref = p->pref;
-	return engine_path_set(w->engine, now, &c) ? errno : 0;
+	return engine_path_set(e, now, &c) ? errno : 0;
 }
 
 static int
@@ -608,7 +607,7 @@ handle_ipc(struct worker *w, uint64_t now)
 	}
 	switch (m.hdr.type) {
 	case IPC_PATH:
-		ipc_result(w, IPC_PATH, apply_path(w, now, &m.u.path));
+		ipc_result(w, IPC_PATH, worker_apply_path(w->engine, now, &m.u.path));
 		break;
 	case IPC_SET_CONF:
 		engine_set_timers(w->engine, m.u.conf.kxtimeout_ms * 1000,

@@ -61,6 +61,11 @@ int worker_run(struct worker *w);
 
 void worker_free(struct worker *w);
 
+struct ipc_path;
+
+/* Applies a path command (zero fields leave values unchanged). Returns 0 or an errno value. */
+int worker_apply_path(struct engine *e, uint64_t now, const struct ipc_path *p);
+
 /* The session counters a supervisor asks for (also used by the tests). */
 void worker_send_stats(struct worker *w);
 

@@ -129,20 +129,9 @@ worker_spawned_main(void)
 		fatal("engine");
 	uint64_t now = mud_clock_now(&w.clock);
 	for (int i = 0; i < npaths; i++) {
-		struct engine_path_conf pc;
-		memset(&pc, 0, sizeof(pc));
-		pc.local = paths[i].local;
-		pc.remote = paths[i].remote;
-		pc.state = (enum engine_state)paths[i].state;
-		pc.tx_max_rate = paths[i].tx_rate;
-		pc.rx_max_rate = paths[i].rx_rate;
-		pc.beat = paths[i].beat_ms * 1000;
-		pc.rate_mode = (enum engine_rate_mode)paths[i].rate_mode;
-		pc.loss_limit = paths[i].loss_limit;
-		pc.set_pref = paths[i].set_pref;
-		pc.pref = paths[i].pref;
-		if (engine_path_set(w.engine, now, &pc))
-			log_warn("path %u", i);
+		int err = worker_apply_path(w.engine, now, &paths[i]);
+		if (err)
+			log_warnx("path %d: %s", i, strerror(err));
 	}
 	if (worker_init(&w))
 		fatal("worker init");

@@ -23,6 +23,7 @@
 
 #include "../../worker/tun.h"
 #include "../../worker/udp.h"
+#include "support/netns.h"
 #include "support/suite.h"
 
 #define WAIT_MS 2000
@@ -66,35 +67,6 @@ sendmmsg(int fd, struct mmsghdr *mm, unsigned int n, int flags)
 
 /* ---- namespace and addresses ---- */
 
-static void
-netns_enter(void)
-{
-	/* A failed unshare must stop the test before it touches any interface. */
-	if (unshare(CLONE_NEWNET) == -1)
-		ck_abort_msg("unshare(CLONE_NEWNET): %s", strerror(errno));
-	ck_assert_int_eq(tun_set_up("lo", true), 0);
-}
-
-static void
-add_addr4(const char *ifname, const char *ip, const char *mask)
-{
-	struct ifreq ifr;
-	struct sockaddr_in sin;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(s, 0);
-	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, ifname);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	ck_assert_int_eq(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
-	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
-	ck_assert_msg(ioctl(s, SIOCSIFADDR, &ifr) == 0, "SIOCSIFADDR: %s", strerror(errno));
-	ck_assert_int_eq(inet_pton(AF_INET, mask, &sin.sin_addr), 1);
-	memcpy(&ifr.ifr_netmask, &sin, sizeof(sin));
-	ck_assert_msg(ioctl(s, SIOCSIFNETMASK, &ifr) == 0, "SIOCSIFNETMASK: %s", strerror(errno));
-	close(s);
-}
 
 /* struct in6_ifreq of <linux/ipv6.h>, which clashes with <netinet/in.h>. */
 struct in6_ifreq_compat {
@@ -575,7 +547,7 @@ small_mtu_tun(struct tun_dev *t, int mtu)
 	ck_assert_msg(tun_open(t, &cfg) == 0, "tun_open: %s", strerror(errno));
 	ck_assert_int_eq(tun_set_mtu(t->name, mtu), 0);
 	ck_assert_int_eq(tun_set_up(t->name, true), 0);
-	add_addr4(t->name, "198.18.0.1", "255.255.255.252");
+	netns_add_addr4(t->name, "198.18.0.1", "255.255.255.252");
 	add_addr6(t->name, "fd00:0:0:1::1", 64);
 }
 
