@@ -6,6 +6,9 @@
 # (`gtlab stats` writes it from the emulators' counters; anything else, such as a worker's
 # own path stats, can write it too). Empty fields are gaps. "up" is site -> concentrator.
 # Writes OUTDIR/throughput.png, rtt.png, loss.png and overview.png (the three stacked).
+# Optional environment: PLOT_TITLE, a prefix for every title; PLOT_EVENTS, a file of lines
+# "TIME_S TEXT" drawn as labelled vertical lines (link cuts and restores); PLOT_EMPHASIS, a
+# path drawn thick and black (a total such as the traffic's goodput).
 set -eu
 
 [ $# -eq 2 ] || { echo "usage: plot.sh SERIES.csv OUTDIR" >&2; exit 2; }
@@ -35,6 +38,19 @@ xrange=$(tail -n +2 "$series" | awk -F, '
 	NR == 1 || $1 > hi { hi = $1 }
 	END { if (hi <= lo) hi = lo + 1; printf "[%s:%s]", lo, hi }')
 
+# Events: a dashed vertical line and its text at the top of every plot (in room left free above
+# the data), every other text one line lower so that close events stay apart.
+events=""
+if [ -n "${PLOT_EVENTS-}" ] && [ -s "$PLOT_EVENTS" ]; then
+	events=$(awk '$1 ~ /^[0-9.]+$/ {
+		t = $1; $1 = ""; sub(/^ /, ""); gsub(/"/, "", $0); n++
+		printf "set arrow from %s, graph 0 to %s, graph 1 nohead dt 2 lw 1.5 lc rgb \"#777777\" front\n", t, t
+		printf "set label \"%s\" at %s, graph %s left offset 0.4,0 font \",9\" tc rgb \"#333333\" front\n", $0, t, n % 2 ? "0.95" : "0.88"
+	} END { if (n) print "set offsets 0, 0, graph 0.2, 0" }' "$PLOT_EVENTS")
+fi
+title=$(printf '%s' "${PLOT_TITLE-}" | tr -d '"\\')
+[ -z "$title" ] || title="$title: "
+
 if gnuplot -e 'set terminal' 2>&1 | grep -q pngcairo; then
 	term="pngcairo size 1100,420 font ',10'"
 	tall="pngcairo size 1100,1100 font ',10'"
@@ -43,49 +59,69 @@ else
 	tall="png size 1100,1100"
 fi
 
+# Per metric, the paths with at least one value for it: the others stay out of that plot.
+has() {
+	for p in $paths; do
+		awk -v c="$1" '$c != "NaN" { f = 1; exit } END { exit !f }' "$out/.data/$p.dat" &&
+			printf '%s ' "$p"
+	done
+	return 0
+}
+p_up=$(has 2) p_down=$(has 3) p_rtt=$(has 4) p_lu=$(has 5) p_ld=$(has 6)
+emph=$(printf '%s' "${PLOT_EMPHASIS-}" | tr -d '"\\')
+
 gnuplot >"$out/.data/gnuplot.log" 2>&1 <<GNUPLOT || { cat "$out/.data/gnuplot.log" >&2; exit 1; }
 set xrange $xrange
 set grid
 set key outside right
 set xlabel "time (s)"
+$events
 paths = "$paths"
 d(p) = "$out/.data/" . p . ".dat"
+# A path's colour is the same in every plot (its rank among all paths); PLOT_EMPHASIS's in black.
+colors = "#0072B2 #009E73 #E69F00 #CC79A7 #56B4E9 #D55E00 #999933 #882255"
+idx(p, i) = i > words(paths) ? 1 : word(paths, i) eq p ? i : idx(p, i + 1)
+emph = "$emph"
+col(p) = p eq emph ? "black" : word(colors, (idx(p, 1) - 1) % words(colors) + 1)
+wid(p) = p eq emph ? 3 : 2
 
 # An invisible line at 0 keeps a plot valid when no path has a value for it.
 none = 'plot 0 with lines lt nodraw notitle, '
-each = 'for [p in paths] d(p) using 1:'
 pts = ' with linespoints pt 7 ps 0.4'
-thr = none . each . '2 with lines lw 2 title p." up", ' . \
-	each . '3 with lines lw 2 dt 2 title p." down"'
-rtt = none . each . '4 with lines lw 2 title p'
-loss = none . each . '5' . pts . ' title p." up", ' . each . '6' . pts . ' dt 2 title p." down"'
+thr = none . 'for [p in "$p_up"] d(p) using 1:2 with lines lw wid(p) lc rgb col(p) title p." up", ' . \
+	'for [p in "$p_down"] d(p) using 1:3 with lines lw wid(p) dt 2 lc rgb col(p) title p." down"'
+rtt = none . 'for [p in "$p_rtt"] d(p) using 1:4 with lines lw wid(p) lc rgb col(p) title p'
+loss = none . 'for [p in "$p_lu"] d(p) using 1:5' . pts . ' lc rgb col(p) title p." up", ' . \
+	'for [p in "$p_ld"] d(p) using 1:6' . pts . ' dt 2 lc rgb col(p) title p." down"'
 
 set terminal $term
+set termoption noenhanced
 set yrange [0:*]
 set autoscale ymax
 set output "$out/throughput.png"
-set title "throughput per path"
+set title "${title}throughput per path"
 set ylabel "Mbit/s"
 eval thr
 set output "$out/rtt.png"
-set title "RTT per path"
+set title "${title}RTT per path"
 set ylabel "ms"
 eval rtt
 set output "$out/loss.png"
-set title "loss per path"
+set title "${title}loss per path"
 set ylabel "%"
 eval loss
 
 set terminal $tall
+set termoption noenhanced
 set output "$out/overview.png"
 set multiplot layout 3,1
-set title "throughput per path"
+set title "${title}throughput per path"
 set ylabel "Mbit/s"
 eval thr
-set title "RTT per path"
+set title "${title}RTT per path"
 set ylabel "ms"
 eval rtt
-set title "loss per path"
+set title "${title}loss per path"
 set ylabel "%"
 eval loss
 unset multiplot
