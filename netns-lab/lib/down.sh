@@ -83,8 +83,11 @@ cmd_down() {
 	need_root "down"
 	case ${1-} in
 	--all)
-		[ $# -eq 1 ] || usage
+		# an optional id prefix limits the sweep to those labs (tests use it so as to
+		# leave other labs on the machine alone)
+		[ $# -le 2 ] || usage
 		for id in $(lab_ids); do
+			case $id in "${2-}"*) ;; *) continue ;; esac
 			teardown "$id" || rc=1
 			echo "lab $id down"
 		done

@@ -151,21 +151,21 @@ lab "$G" down >/dev/null
 no_leftovers "$G"
 ok "down after crashes"
 
-# down --all, if no other lab is up on this machine (it would remove those too).
-if [ -z "$(ip netns list | grep '^gtlab-')" ] && [ -z "$(emulators_of '')" ]
-then
-	H=$(test_id h) I=$(test_id i)
-	lab "$H" up netns-lab/scenarios/demo.scn >/dev/null
-	lab "$I" up netns-lab/scenarios/bench3.scn >/dev/null
-	rm -rf "/run/gtlab/$H"
-	"$GTLAB" down --all >/dev/null
-	no_leftovers "$H"
-	no_leftovers "$I"
-	[ -z "$(ip netns list | grep '^gtlab-')" ] || fail "down --all left namespaces"
-	ok "down --all"
-else
-	echo "skip: down --all (other labs are up on this machine)"
-fi
+# down --all PREFIX: every lab whose id starts with PREFIX, and only those, even after a crash
+# (their state folder removed). Other labs on the machine are left alone.
+P=w$(($$ % 100))
+H=${P}a I=${P}b J=$(test_id j)
+lab "$H" up netns-lab/scenarios/demo.scn >/dev/null
+lab "$I" up netns-lab/scenarios/bench3.scn >/dev/null
+lab "$J" up netns-lab/scenarios/bench3.scn >/dev/null
+rm -rf "/run/gtlab/$H"
+"$GTLAB" down --all "$P" >/dev/null
+no_leftovers "$H"
+no_leftovers "$I"
+[ -n "$(ip netns list | grep "^gtlab-$J-")" ] || fail "down --all $P removed lab $J"
+lab "$J" down >/dev/null
+no_leftovers "$J"
+ok "down --all PREFIX"
 [ "$(ip -o link show | awk -F': ' '{ print $2 }' | sort)" = "$host_links" ] ||
 	fail "the host's interfaces changed"
 ok "the host's interfaces are as they were"
