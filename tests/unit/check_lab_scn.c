@@ -351,7 +351,7 @@ START_TEST(test_shipped_scenarios)
 	ck_assert_uint_eq(scn.links[1].params.dir[LAB_DOWN].loss, 1000000);
 	ck_assert(scn.links[2].params.backup);
 	ck_assert_uint_eq(lab_dir_mean_loss(&scn.links[2].params.dir[LAB_UP]) / 1000, 9999);
-	ck_assert_int_eq(scn.nevents, 2);
+	ck_assert_int_eq(scn.nevents, 4); /* fibre cut and restore, DSL cut and restore */
 	ck_assert_int_eq(scn_load("netns-lab/scenarios/missing.scn", &scn, err, sizeof(err)),
 	    -1);
 }
