@@ -30,6 +30,7 @@ engine_config_default(struct engine_config *c)
 	c->replay_span = REPLAY_SPAN_DEFAULT_US;
 	c->reseq = true;
 	c->reseq_hold_max = 200 * ENGINE_MSEC;
+	c->reseq_all_paths = false;
 }
 
 bool
@@ -43,7 +44,8 @@ engine_new(const struct engine_config *c)
 {
 	if (!c || (c->role != ENGINE_CLIENT && c->role != ENGINE_SERVER) ||
 	    !mud_dialect_name(c->dialect) || c->tos < 0 || c->tos > 255 ||
-	    c->replay_span > REPLAY_SPAN_MAX_US) {
+	    c->replay_span > REPLAY_SPAN_MAX_US ||
+	    (c->reseq_capacity && (c->reseq_capacity < 2 || c->reseq_capacity > (1u << 24)))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -79,7 +81,7 @@ engine_new(const struct engine_config *c)
 		struct reseq_config rc;
 
 		reseq_config_default(&rc);
-		rc.capacity = ENGINE_RESEQ_CAPACITY;
+		rc.capacity = c->reseq_capacity ? c->reseq_capacity : ENGINE_RESEQ_CAPACITY;
 		rc.slot_size = MUD_PKT_MAX;
 		if (c->reseq_hold_max)
 			rc.hold_max_us = c->reseq_hold_max;
@@ -123,34 +125,93 @@ engine_set_timers(struct engine *e, uint64_t kxtimeout, uint64_t time_tolerance,
 		e->cfg.tos = tos;
 }
 
+/* ---- Clock ---- */
+
+#define RAW48_MASK ((UINT64_C(1) << 48) - 1)
+
+/* Takes the caller's T48 time at the start of every call: e->now for the wire, e->mono for
+ * everything else. mono moves by the T48 difference since the previous call; a time that went
+ * back (a difference of 2^47 or more) leaves it where it is. Returns e->mono. */
+static uint64_t
+clock_take(struct engine *e, uint64_t now)
+{
+	uint64_t raw = now & RAW48_MASK;
+
+	e->now = mud_t48(now);
+	if (!e->clock_set) {
+		e->clock_set = true;
+		e->raw = raw;
+		e->mono = (UINT64_C(1) << 48) + raw;
+	} else {
+		uint64_t d = (raw - e->raw) & RAW48_MASK;
+		if (d < (UINT64_C(1) << 47)) {
+			e->raw = raw;
+			e->mono += d;
+		}
+	}
+	return e->mono;
+}
+
+/* The T48 time of a mono deadline at or after e->mono, rounded up to the 2-us grid. */
+static uint64_t
+clock_t48(const struct engine *e, uint64_t t)
+{
+	return mud_t48(e->raw + (t - e->mono) + 1);
+}
+
 /* ---- Small services for the other engine files ---- */
 
-/* The time field for the next datagram: MASK(now), or 2 us after the previous one if that is
- * not older, so no two of our datagrams share a nonce (section 11 item 3). Under a key both
- * directions share (the PSK: control messages, and data before the first key exchange), a value
- * the peer has used recently is skipped as well (item 4); `window` holds the peer's. */
-uint64_t
-engine_stamp(struct engine *e, uint64_t now, const struct replay *window, uint64_t flag)
+/* The next time field of a sequence: MASK(now), or 2 us after the previous one if that is not
+ * older, so no two of our datagrams under one key share a nonce (section 11 item 3). Under a key
+ * both directions share (the PSK: control messages, and data before the first key exchange), a
+ * value the peer has used recently is skipped as well (item 4); `window` holds the peer's. */
+static uint64_t
+stamp_next(uint64_t now, uint64_t *last, bool *any, const struct replay *window, uint64_t flag)
 {
-	uint64_t ts = mud_t48(now);
+	uint64_t ts = now;
 
-	if (e->sent_any && !mud_t48_newer(ts, e->last_ts))
-		ts = mud_t48(e->last_ts + 2);
+	if (*any && !mud_t48_newer(ts, *last))
+		ts = mud_t48(*last + 2);
 	for (int i = 0; window && i < 64 && replay_check(window, ts | flag) == REPLAY_DUPLICATE; i++)
 		ts = mud_t48(ts + 2);
-	e->last_ts = ts;
-	e->sent_any = true;
+	*last = ts;
+	*any = true;
 	return ts;
 }
 
-/* How far the next timestamp would be ahead of now. */
-static uint64_t
-stamp_ahead(const struct engine *e, uint64_t now)
+/* Data and control messages have a sequence each: their time fields differ in the flag bit,
+ * which is part of the nonce, so they never share one, and control messages do not inherit the
+ * lead data timestamps take under a burst (engine.h "Wire ceiling"). A control time field stays
+ * on the clock, so the peer's RTT, rate and resequencing estimates built on it stay true. */
+uint64_t
+engine_stamp(struct engine *e, const struct replay *window)
 {
-	now = mud_t48(now);
-	if (!e->sent_any || mud_t48_newer(now, e->last_ts))
+	return stamp_next(e->now, &e->last_ts, &e->sent_any, window, 0);
+}
+
+uint64_t
+engine_ctl_stamp(struct engine *e)
+{
+	return stamp_next(e->now, &e->ctl_last_ts, &e->ctl_sent_any, e->ctl_rp, 1);
+}
+
+/* How far the next data timestamp would be ahead of now. */
+static uint64_t
+stamp_ahead(const struct engine *e)
+{
+	if (!e->sent_any || mud_t48_newer(e->now, e->last_ts))
 		return 0;
-	return mud_t48_diff(e->last_ts + 2, now);
+	return mud_t48_diff(e->last_ts + 2, e->now);
+}
+
+/* How far data timestamps may run ahead: the peer drops what is beyond its time tolerance, so
+ * at most half of ours (the usual configuration has the same on both sides). */
+static uint64_t
+ahead_max(const struct engine *e)
+{
+	uint64_t half = e->cfg.time_tolerance / 2;
+
+	return half < ENGINE_AHEAD_MAX_US ? half : ENGINE_AHEAD_MAX_US;
 }
 
 void
@@ -170,13 +231,13 @@ engine_event(struct engine *e, enum engine_event_type type, int path, uint64_t v
 }
 
 void
-engine_bad(struct engine *e, enum engine_bad_reason r, uint64_t now, const struct mud_addr *local,
+engine_bad(struct engine *e, enum engine_bad_reason r, const struct mud_addr *local,
            const struct mud_addr *from)
 {
 	struct engine_bad_stat *b = &e->bad[r];
 
 	b->count++;
-	b->time = now;
+	b->time = e->now;
 	b->addr = *from;
 	if (e->eq_count == ENGINE_EVENT_RING) {
 		e->events_lost++;
@@ -228,15 +289,24 @@ engine_path_tx(struct engine *e, struct engine_path *p, uint64_t now, size_t siz
 	sched_account(e->sched, now, (unsigned)engine_path_index(e, p), size);
 }
 
+/* Data sent or received on any path: the tunnel is busy. */
+void
+engine_data(struct engine *e, uint64_t now)
+{
+	if (!e->data_time || now - e->data_time >= ENGINE_SEC)
+		e->data_start = now;
+	e->data_time = now;
+}
+
 /* Resequenced packets that are due go to the TUN queue while it has room. */
 static void
-reseq_drain(struct engine *e, uint64_t now)
+reseq_drain(struct engine *e)
 {
 	struct reseq_pkt pkt;
 
 	if (!e->reseq)
 		return;
-	while (e->tq_count < ENGINE_TUN_RING && reseq_pop(e->reseq, now, &pkt))
+	while (e->tq_count < ENGINE_TUN_RING && reseq_pop(e->reseq, e->mono, &pkt))
 		engine_tun_push(e, pkt.data, pkt.len);
 	reseq_recycle(e->reseq);
 }
@@ -286,12 +356,12 @@ recv_ctl(struct engine *e, uint64_t now, const struct mud_addr *local,
 
 	n = mud_ctl_open(e->scratch, sizeof(e->scratch), dgram, len, e->cfg.psk);
 	if (n < 0) {
-		engine_bad(e, ENGINE_BAD_DECRYPT, now, local, remote);
+		engine_bad(e, ENGINE_BAD_DECRYPT, local, remote);
 		return ENGINE_RX_DROP;
 	}
 	d = mud_ctl_classify(e->scratch, (size_t)n);
 	if (d < 0) {
-		engine_bad(e, ENGINE_BAD_DIALECT, now, local, remote);
+		engine_bad(e, ENGINE_BAD_DIALECT, local, remote);
 		return ENGINE_RX_DROP;
 	}
 	/* A client reads replies in its own layout: a 0.3.4 server echoes a master client's byte 6
@@ -301,7 +371,7 @@ recv_ctl(struct engine *e, uint64_t now, const struct mud_addr *local,
 	if (mud_ctl_decode(&m, e->scratch, (size_t)n, (enum mud_dialect)d))
 		return ENGINE_RX_DROP;
 	if (!ctl_fresh(e, t, &m)) {
-		engine_bad(e, ENGINE_BAD_REPLAY, now, local, remote);
+		engine_bad(e, ENGINE_BAD_REPLAY, local, remote);
 		return ENGINE_RX_DROP;
 	}
 	if (!local->family)
@@ -324,6 +394,11 @@ recv_ctl(struct engine *e, uint64_t now, const struct mud_addr *local,
 	}
 	engine_ctl_recv(e, p, now, t, &m, (enum mud_dialect)d, len);
 	path_rx(e, p, now, len, false);
+	/* The resequencer knows a path from its control messages, not only from its first data
+	 * packet, which would then come late (with reseq_all_paths, engine_paths_update() tells it
+	 * to wait for the paths selected for data). */
+	if (e->reseq && e->cfg.reseq_all_paths && p->used)
+		reseq_path_seen(e->reseq, now, (unsigned)engine_path_index(e, p), t);
 	return ENGINE_RX_CONTROL;
 }
 
@@ -338,7 +413,7 @@ recv_data(struct engine *e, uint64_t now, const struct mud_addr *local,
 		out = e->scratch;
 	n = engine_keys_open(e, out, MUD_PKT_MAX, dgram, len);
 	if (n < 0) {
-		engine_bad(e, n == -2 ? ENGINE_BAD_REPLAY : ENGINE_BAD_DECRYPT, now, local, remote);
+		engine_bad(e, n == -2 ? ENGINE_BAD_REPLAY : ENGINE_BAD_DECRYPT, local, remote);
 		return ENGINE_RX_DROP;
 	}
 	if (!local->family)
@@ -350,11 +425,12 @@ recv_data(struct engine *e, uint64_t now, const struct mud_addr *local,
 	if (p) {
 		p->idle = now;
 		p->rx_data_time = now;
+		engine_data(e, now);
 		path_rx(e, p, now, len, true);
 	}
 	/* The section 10 filter, after the counters as in the reference. */
 	if (!mud_ip_valid(out, (size_t)n)) {
-		engine_bad(e, ENGINE_BAD_FILTER, now, local, remote);
+		engine_bad(e, ENGINE_BAD_FILTER, local, remote);
 		return ENGINE_RX_DROP;
 	}
 	/* Data from an unknown address is authenticated and fresh: deliver it, but it creates no
@@ -363,16 +439,20 @@ recv_data(struct engine *e, uint64_t now, const struct mud_addr *local,
 		engine_tun_push(e, out, (size_t)n);
 		return ENGINE_RX_DATA;
 	}
-	int rc = reseq_push(e->reseq, now, (unsigned)engine_path_index(e, p), mud_pkt_time(dgram),
-	                    out, (size_t)n);
+	unsigned i = (unsigned)engine_path_index(e, p);
+	uint64_t ts = mud_pkt_time(dgram);
+	int rc = reseq_push(e->reseq, now, i, ts, out, (size_t)n);
 	if (rc < 0) {
-		/* No free slot: deliver as is rather than lose it. */
-		reseq_drain(e, now);
-		engine_tun_push(e, out, (size_t)n);
-	} else if (rc == RESEQ_DELIVER || rc == RESEQ_LATE) {
-		engine_tun_push(e, out, (size_t)n);
+		/* No free slot (out is then e->scratch, not a slot): what is due and what the
+		 * buffer holds beyond its limit go to the TUN queue, their slots are recycled, and
+		 * the push, which changed nothing, is tried again. Only with the TUN queue full as
+		 * well is the packet passed on as is (and lost there, counted in tun_lost). */
+		reseq_drain(e);
+		rc = reseq_push(e->reseq, now, i, ts, out, (size_t)n);
 	}
-	reseq_drain(e, now);
+	if (rc < 0 || rc == RESEQ_DELIVER || rc == RESEQ_LATE)
+		engine_tun_push(e, out, (size_t)n);
+	reseq_drain(e);
 	return ENGINE_RX_DATA;
 }
 
@@ -380,17 +460,16 @@ enum engine_rx
 engine_recv(struct engine *e, uint64_t now, const struct mud_addr *local,
             const struct mud_addr *remote, const uint8_t *dgram, size_t len)
 {
-	now = mud_t48(now);
-	e->now = now;
+	now = clock_take(e, now);
 
 	/* The reference's order (section 1.3): size (silent there), time, then authentication, so
 	 * a control datagram under 147 bytes counts as decrypt. */
 	if (len <= MUD_OVERHEAD || len > MUD_PKT_MAX) {
-		engine_bad(e, ENGINE_BAD_SIZE, now, local, remote);
+		engine_bad(e, ENGINE_BAD_SIZE, local, remote);
 		return ENGINE_RX_DROP;
 	}
-	if (!mud_time_ok(now, mud_pkt_time(dgram), e->cfg.time_tolerance)) {
-		engine_bad(e, ENGINE_BAD_DIFFTIME, now, local, remote);
+	if (!mud_time_ok(e->now, mud_pkt_time(dgram), e->cfg.time_tolerance)) {
+		engine_bad(e, ENGINE_BAD_DIFFTIME, local, remote);
 		return ENGINE_RX_DROP;
 	}
 	if (dgram[0] & 1)
@@ -404,8 +483,7 @@ int
 engine_send(struct engine *e, uint64_t now, uint8_t *dgram, size_t cap, const uint8_t *ip,
             size_t len, struct engine_tx *tx)
 {
-	now = mud_t48(now);
-	e->now = now;
+	now = clock_take(e, now);
 	if (len > MUD_DATA_MAX || cap < len + MUD_OVERHEAD) {
 		errno = EMSGSIZE;
 		return -1;
@@ -414,7 +492,7 @@ engine_send(struct engine *e, uint64_t now, uint8_t *dgram, size_t cap, const ui
 		errno = EINVAL;
 		return -1;
 	}
-	if (stamp_ahead(e, now) > ENGINE_AHEAD_MAX_US) {
+	if (stamp_ahead(e) > ahead_max(e)) {
 		e->send_blocked = true;
 		errno = EAGAIN;
 		return -1;
@@ -431,13 +509,14 @@ engine_send(struct engine *e, uint64_t now, uint8_t *dgram, size_t cap, const ui
 		return -1;
 	}
 	const struct engine_slot *k = engine_keys_send_slot(e);
-	uint64_t ts = engine_stamp(e, now, k->is_psk ? e->kx.psk.rp : NULL, 0);
+	uint64_t ts = engine_stamp(e, k->is_psk ? e->kx.psk.rp : NULL);
 	int n = mud_data_seal(dgram, cap, ip, len, ts, k->cipher, k->enc);
 	if (n < 0) {
 		errno = EMSGSIZE;
 		return -1;
 	}
 	p->idle = now;
+	engine_data(e, now);
 	p->tx_bytes += (size_t)n;
 	p->tx_total++;
 	p->tx_time = now;
@@ -463,12 +542,11 @@ engine_send_flush(struct engine *e)
 uint64_t
 engine_update(struct engine *e, uint64_t now)
 {
-	now = mud_t48(now);
-	e->now = now;
+	now = clock_take(e, now);
 
 	engine_keys_timer(e, now);
 	engine_paths_update(e, now);
-	reseq_drain(e, now);
+	reseq_drain(e);
 
 	uint64_t next = now + ENGINE_UPDATE_MAX;
 	uint64_t t = engine_paths_deadline(e, now);
@@ -486,15 +564,15 @@ engine_update(struct engine *e, uint64_t now)
 		/* A send was refused: wake up when the pacer or the timestamps allow one. */
 		e->send_blocked = false;
 		t = sched_next(e->sched, now);
-		uint64_t ahead = stamp_ahead(e, now);
-		if (ahead > ENGINE_AHEAD_MAX_US && now + (ahead - ENGINE_AHEAD_MAX_US) > t)
-			t = now + (ahead - ENGINE_AHEAD_MAX_US);
+		uint64_t ahead = stamp_ahead(e), max = ahead_max(e);
+		if (ahead > max && now + (ahead - max) > t)
+			t = now + (ahead - max);
 		if (t < next)
 			next = t;
 	}
 	if (next < now)
 		next = now;
-	return mud_t48(next);
+	return clock_t48(e, next);
 }
 
 /* ---- Output ---- */
@@ -514,7 +592,7 @@ bool
 engine_next_tun(struct engine *e, const uint8_t **pkt, size_t *len)
 {
 	if (!e->tq_count)
-		reseq_drain(e, e->now);
+		reseq_drain(e);
 	if (!e->tq_count)
 		return false;
 	*pkt = e->tq[e->tq_head].buf;
@@ -540,7 +618,7 @@ engine_next_event(struct engine *e, struct engine_event *out)
 int
 engine_path_set(struct engine *e, uint64_t now, const struct engine_path_conf *c)
 {
-	now = mud_t48(now);
+	now = clock_take(e, now);
 	if (!engine_is_client(e) || c->state > ENGINE_STATE_UP || !c->local.family ||
 	    c->local.family != c->remote.family) {
 		errno = EINVAL;

@@ -6,7 +6,10 @@
  * events. All memory is allocated in engine_new(); nothing allocates afterwards.
  *
  * Time. `now` is the caller's T48 clock in microseconds (PROTOCOL.md section 5: wall-clock us at
- * start-up plus the monotonic clock, mod 2^48); the engine masks it. It must not go backwards.
+ * start-up plus the monotonic clock, mod 2^48); the engine masks it. It must not go backwards
+ * (a step back is ignored). The masked value is only used on the wire; timers, the resequencer
+ * and the scheduler run on an unwrapped 64-bit line that follows it, so the 2^48 wrap (next on
+ * 2032-06-08) changes nothing, and T48 time 0 is a time like any other.
  *
  * Loop, per wake-up:
  *	for each received datagram: engine_recv(e, now, &local, &remote, buf, len);
@@ -19,11 +22,14 @@
  * loop iteration.
  *
  * Wire ceiling. The nonce of a data packet is its 2-us send timestamp, so one key carries at most
- * 500 000 packets/s in each direction. The engine keeps every timestamp it sends strictly
- * increasing (a tie with the previous one is bumped by 2 us), data and control alike, so no nonce
- * is ever reused under one key. Under a burst faster than the ceiling, timestamps run ahead of
- * the clock; engine_send() refuses (EAGAIN, engine_update() gives the time to retry) once the next
- * one would be more than ENGINE_AHEAD_MAX_US ahead of now. Control messages are never refused.
+ * 500 000 packets/s in each direction. The engine keeps the timestamps of its data strictly
+ * increasing (a tie with the previous one is bumped by 2 us), and those of its control messages
+ * too, separately (their flag bit, part of the nonce, sets them apart), so no nonce is ever
+ * reused under one key. Under a burst faster than the ceiling, data timestamps run ahead of the
+ * clock; engine_send() refuses (EAGAIN, engine_update() gives the time to retry) once the next
+ * one would be more than ENGINE_AHEAD_MAX_US (or half the time tolerance, if less) ahead of now.
+ * Control messages are never refused and never inherit that lead: the peer's RTT and rate
+ * samples, and ours, are taken from their time fields (ours against the real send time).
  *
  * Roles. A client declares its paths (engine_path_set()) towards the server, initiates control
  * exchanges, runs MTU discovery and drives key rotation; a server learns paths from the client's
@@ -45,8 +51,10 @@
  * current one) keep being probed at standby_beat so their liveness is known before a failover;
  * path MTU discovery asks for don't-fragment on every datagram (IPv6 too, ENGINE_TX_DONTFRAG) and
  * re-probes a path whose confirmed size stops getting through; received data is resequenced by
- * sender timestamp (reseq.h); data goes on the path of earliest arrival within its rate, in
- * bursts (sched.h).
+ * sender timestamp (reseq.h), waiting from the start for every path selected for data
+ * (reseq_all_paths); data goes on the path of earliest arrival within its rate, in bursts
+ * (sched.h), and while the tunnel carries data a client initiates at every beat on all the paths
+ * selected for data, not only on those carrying it, so the server keeps them all usable.
  */
 #ifndef GT_PROTO_ENGINE_H
 #define GT_PROTO_ENGINE_H
@@ -94,6 +102,12 @@ struct engine_config {
 	uint64_t replay_span;      /* us; anti-replay window span (default 1 s) */
 	bool reseq;                /* resequence received data (default on) */
 	uint32_t reseq_hold_max;   /* us; longest wait for an earlier packet (default 200 ms) */
+	uint32_t reseq_capacity;   /* packets the resequencer holds (0: 2048) */
+	bool reseq_all_paths;      /* wait for every path selected for data, known from its control
+	                            * messages, not only for those carrying data lately: no packet
+	                            * is late when a path starts carrying data, but at low load data
+	                            * on the fastest path waits for the delay spread (default off:
+	                            * latency first; the first packets a path carries may come late) */
 	engine_random_fn *random;  /* default: libsodium randombytes_buf */
 	void *random_ctx;
 };

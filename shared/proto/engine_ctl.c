@@ -44,11 +44,17 @@ engine_ctl_send(struct engine *e, struct engine_path *p, uint64_t now, uint64_t 
 	struct engine_ring_dgram *slot = engine_dq_push(e);
 	if (!slot)
 		return -1;
-	uint64_t ts = engine_stamp(e, now, e->ctl_rp, 1);
+	uint64_t ts = engine_ctl_stamp(e);
 	int n = mud_ctl_build(slot->buf, sizeof(slot->buf), &m, d, size, ts, e->cfg.psk);
 	if (n < 0) {
 		engine_dq_cancel(e);
 		return -1;
+	}
+	/* What the peer answers: our initiations (client) and replies (server); echoes are not
+	 * answered. */
+	if (!sent_time || !p->active) {
+		p->sent[p->sent_next] = (struct engine_sent){.ts = mud_t48(ts), .at = now};
+		p->sent_next = (p->sent_next + 1) % ENGINE_SENT_TRACK;
 	}
 	slot->meta = (struct engine_dgram){
 		.data = slot->buf,
@@ -61,6 +67,27 @@ engine_ctl_send(struct engine *e, struct engine_path *p, uint64_t now, uint64_t 
 	};
 	engine_path_tx(e, p, now, (size_t)n);
 	return 0;
+}
+
+/* When the message our sent_time field names really left, on the mono clock: remembered for
+ * the last answerable messages of the path, else taken from the stamp, which is then at most a
+ * few us ahead of the clock (engine_ctl_stamp()). Returns false for a time field from the
+ * future: we never sent it, or not from this clock. */
+static bool
+sent_at(const struct engine *e, const struct engine_path *p, uint64_t sent_time, uint64_t *at)
+{
+	uint64_t ts = mud_t48(sent_time);
+
+	for (int i = 0; i < ENGINE_SENT_TRACK; i++) {
+		if (p->sent[i].at && p->sent[i].ts == ts) {
+			*at = p->sent[i].at;
+			return true;
+		}
+	}
+	if (ts != e->now && !mud_t48_newer(e->now, ts))
+		return false;
+	*at = e->mono - mud_t48_diff(e->now, ts);
+	return true;
 }
 
 /* An initiation received on a passive path: take the client's settings (section 3.6). */
@@ -92,9 +119,16 @@ engine_ctl_recv(struct engine *e, struct engine_path *p, uint64_t now, uint64_t 
 	p->pub = m->addr;
 
 	if (m->sent_time) {
-		/* A reply (client) or an echo (server). */
-		engine_rtt_sample(&p->rtt, mud_t48_diff(now, m->sent_time));
-		engine_rate_snapshot(e, p, time_field, m);
+		/* A reply (client) or an echo (server). The RTT is the time since the message it
+		 * answers really left; a sample from the future or beyond any plausible RTT is
+		 * garbage and must not poison the estimator (section 3.6 takes MASK(now -
+		 * sent_time), which wraps to 2^48 us when sent_time is ahead of now). */
+		uint64_t at;
+		if (sent_at(e, p, m->sent_time, &at)) {
+			if (now - at <= ENGINE_RTT_MAX)
+				engine_rtt_sample(&p->rtt, now - at);
+			engine_rate_snapshot(e, p, time_field, m, at);
+		}
 		p->rx_loss = m->loss;
 		p->msg_sent = 0;
 		if (!p->active)
@@ -109,7 +143,7 @@ engine_ctl_recv(struct engine *e, struct engine_path *p, uint64_t now, uint64_t 
 	}
 
 	if (engine_keys_process(e, p, m, now)) {
-		engine_bad(e, ENGINE_BAD_KEYX, now, &p->local, &p->remote);
+		engine_bad(e, ENGINE_BAD_KEYX, &p->local, &p->remote);
 		return;
 	}
 	engine_ctl_send(e, p, now, time_field, m->tx_bytes, m->tx_total, size, d);
@@ -125,7 +159,13 @@ interval(const struct engine *e, const struct engine_path *p)
 		/* Standby: slow probes keep its liveness known (the reference sends nothing). */
 		return p->beat > e->cfg.standby_beat ? p->beat : e->cfg.standby_beat;
 	}
-	if (p->ok && mud_t48_diff(e->now, p->idle) >= ENGINE_SEC)
+	/* Keepalive on a path idle for a second (section 6.4 step 5), unless it is selected for
+	 * data while the tunnel carries some: the reference sends data on every path at any load,
+	 * our scheduler only on the fastest until the load needs more, and a path we initiated on
+	 * only every keepalive would turn not OK on the server (the relative rule of step 4),
+	 * which could then not spread a heavy download over it. */
+	if (p->ok && e->mono - p->idle >= ENGINE_SEC &&
+	    !(p->running && e->data_time && e->mono - e->data_time < ENGINE_SEC))
 		return e->cfg.keepalive;
 	return p->beat;
 }
@@ -133,7 +173,7 @@ interval(const struct engine *e, const struct engine_path *p)
 void
 engine_ctl_timer(struct engine *e, struct engine_path *p, uint64_t now)
 {
-	if (p->msg_time && mud_t48_diff(now, p->msg_time) < interval(e, p))
+	if (p->msg_time && now - p->msg_time < interval(e, p))
 		return;
 	if (!p->msg_sent)
 		p->msg_first = now;
@@ -150,6 +190,6 @@ engine_ctl_deadline(const struct engine *e, const struct engine_path *p, uint64_
 
 	if (!p->msg_time)
 		return now;
-	age = mud_t48_diff(now, p->msg_time);
+	age = now - p->msg_time;
 	return now + (age < iv ? iv - age : 0);
 }

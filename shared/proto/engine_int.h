@@ -23,6 +23,8 @@
 #define ENGINE_EVENT_RING 256
 #define ENGINE_RESEQ_CAPACITY 2048
 #define ENGINE_SEEN_KEYS 8
+#define ENGINE_SENT_TRACK 8           /* answerable control messages remembered per path */
+#define ENGINE_RTT_MAX (5 * ENGINE_SEC) /* longer RTT samples are taken for garbage */
 
 /* The level a path is selected at: lower first. 0.3.4 BACKUP paths sit above every master
  * pref, so both dialects share one rule (see engine_path.c). */
@@ -41,9 +43,9 @@ struct engine_slot {
 struct engine_keys {
 	struct keyx_pair pair;
 	bool have_pair;
-	uint64_t pair_time;           /* when the pair was made (our clock) */
+	uint64_t pair_time;           /* when the pair was made (mono) */
 	bool pair_derived;            /* client: next was derived with the current pair */
-	uint64_t pair_ts;             /* last timestamp sent before the pair was made */
+	uint64_t pair_ts;             /* last control timestamp sent before the pair was made */
 	bool pair_ts_valid;
 	uint8_t remote[MUD_PKEY_SIZE];/* stored remote public key, zero at start */
 	uint8_t seen[ENGINE_SEEN_KEYS][MUD_PKEY_SIZE]; /* remote keys derived from, newest last */
@@ -65,20 +67,29 @@ struct engine_mtu {
 	unsigned ok;                  /* confirmed size for local use, 0 if none */
 	unsigned wire;                /* server: raw mtu field of the last initiation (echoed) */
 	/* Re-probing (client): a confirmed size that stops getting through. */
-	uint64_t verify_time;         /* last full-size check sent or passed */
+	uint64_t verify_time;         /* last full-size check sent or passed (mono) */
 	unsigned verify_sent;         /* full-size checks unanswered since the last one passed */
 	bool verify_next;             /* the next initiation is a full-size check */
 	bool small_answered;          /* a small message was answered since the last check */
 };
 
-/* The previous measurement snapshot of section 3.6. */
+/* The previous measurement snapshot of section 3.6. tx_time and rx_time are the two time
+ * fields (ours and the peer's); tx_at is when our message really left (mono). */
 struct engine_snap {
-	uint64_t tx_time, rx_time;
+	uint64_t tx_time, rx_time, tx_at;
 	uint64_t tx_bytes, rx_bytes, tx_total, rx_total;
 	uint64_t tx_acc, rx_acc;
 	bool set;
 };
 
+/* A control message we sent that the peer may answer, by its time field: the stamp may run a
+ * little ahead of the clock, so RTT samples are taken against the real send time. */
+struct engine_sent {
+	uint64_t ts;                  /* time field, flag bit cleared */
+	uint64_t at;                  /* mono time it was sent, 0: unused */
+};
+
+/* Every time below is on the engine's mono clock (struct engine), never 0 once set. */
 struct engine_path {
 	bool used;
 	uint8_t state;                /* enum engine_state (server: the initiation's state byte) */
@@ -103,6 +114,8 @@ struct engine_path {
 	uint64_t msg_first;           /* client: first initiation since the last answer */
 	struct engine_mtu mtu;
 	uint64_t idle;                /* activity time: created, data, turned OK */
+	struct engine_sent sent[ENGINE_SENT_TRACK];
+	unsigned sent_next;
 };
 
 struct engine_ring_dgram {
@@ -120,12 +133,23 @@ struct engine {
 	bool aes;                     /* advertised: allowed and available */
 	enum mud_dialect dialect;     /* client: configured; server: last accepted message */
 	bool dialect_known;
-	uint64_t now;                 /* last now seen (masked) */
-	uint64_t last_ts;             /* last timestamp sent, even */
+	/* Clocks. now is the caller's T48 time of the current call (masked), for the wire.
+	 * mono is the same instant on an unwrapped 64-bit line that starts at 2^48 + the first
+	 * now and advances by the T48 difference between successive calls: every timer, reseq
+	 * and sched run on it, so the 2^48 wrap is a non-event and 0 never is a time. */
+	uint64_t now;
+	uint64_t mono;
+	uint64_t raw;                 /* the caller's last now, 48 bits, unmasked */
+	bool clock_set;
+	uint64_t last_ts;             /* last data timestamp sent, even */
 	bool sent_any;
+	uint64_t ctl_last_ts;         /* last control timestamp sent, flag bit cleared */
+	bool ctl_sent_any;
 	struct engine_keys kx;
 	struct engine_path path[ENGINE_PATH_MAX];
-	uint64_t last_recv;           /* last reception on any path */
+	uint64_t last_recv;           /* last reception on any path (mono) */
+	uint64_t data_time;           /* last data sent or received on any path (mono), 0: none */
+	uint64_t data_start;          /* first data after a second without any (mono) */
 	unsigned level;               /* selected preference level */
 	uint64_t rate;                /* rate sum of the running paths */
 	unsigned mtu;                 /* tunnel MTU (UDP size), 0 if none */
@@ -145,15 +169,17 @@ struct engine {
 	uint64_t events_lost, datagrams_lost, tun_lost;
 };
 
-/* engine.c */
-uint64_t engine_stamp(struct engine *e, uint64_t now, const struct replay *window, uint64_t flag);
+/* engine.c. Internal functions take `now` on the mono clock (e->mono at the current call). */
+uint64_t engine_stamp(struct engine *e, const struct replay *window);
+uint64_t engine_ctl_stamp(struct engine *e);
 void engine_event(struct engine *e, enum engine_event_type type, int path, uint64_t value);
-void engine_bad(struct engine *e, enum engine_bad_reason r, uint64_t now,
-                const struct mud_addr *local, const struct mud_addr *from);
+void engine_bad(struct engine *e, enum engine_bad_reason r, const struct mud_addr *local,
+                const struct mud_addr *from);
 struct engine_ring_dgram *engine_dq_push(struct engine *e);
 void engine_dq_cancel(struct engine *e);
 void engine_tun_push(struct engine *e, const uint8_t *pkt, size_t len);
 void engine_path_tx(struct engine *e, struct engine_path *p, uint64_t now, size_t size);
+void engine_data(struct engine *e, uint64_t now);
 bool engine_is_client(const struct engine *e);
 
 /* engine_keys.c */
@@ -199,7 +225,7 @@ void engine_mtu_tunnel(struct engine *e);
 
 /* engine_rate.c */
 void engine_rate_snapshot(struct engine *e, struct engine_path *p, uint64_t time_field,
-                          const struct mud_ctl *m);
+                          const struct mud_ctl *m, uint64_t sent_at);
 void engine_rtt_sample(struct engine_rtt *s, uint64_t sample);
 
 #endif

@@ -69,9 +69,9 @@ engine_keys_generate(struct engine *e, uint64_t now)
 	k->have_pair = true;
 	k->pair_time = now;
 	k->pair_derived = false;
-	/* Messages stamped after pair_ts carry the new public key. */
-	k->pair_ts = e->last_ts;
-	k->pair_ts_valid = e->sent_any;
+	/* Control messages stamped after pair_ts carry the new public key. */
+	k->pair_ts = e->ctl_last_ts;
+	k->pair_ts_valid = e->ctl_sent_any;
 	return 0;
 }
 
@@ -83,7 +83,7 @@ engine_keys_timer(struct engine *e, uint64_t now)
 
 	if (!engine_is_client(e))
 		return;
-	if (!k->have_pair || mud_t48_diff(now, k->pair_time) >= e->cfg.kxtimeout)
+	if (!k->have_pair || now - k->pair_time >= e->cfg.kxtimeout)
 		engine_keys_generate(e, now);
 }
 
@@ -96,7 +96,7 @@ engine_keys_deadline(const struct engine *e, uint64_t now)
 		return UINT64_MAX;
 	if (!k->have_pair)
 		return now;
-	uint64_t age = mud_t48_diff(now, k->pair_time);
+	uint64_t age = now - k->pair_time;
 	if (age >= e->cfg.kxtimeout)
 		return now;
 	return now + (e->cfg.kxtimeout - age);
@@ -217,7 +217,7 @@ engine_keys_process(struct engine *e, struct engine_path *p, const struct mud_ct
 	if (!engine_is_client(e)) {
 		if (!changed)
 			return 0;
-		if (!k->have_pair || mud_t48_diff(now, k->pair_time) >= ENGINE_KX_SERVER_MIN)
+		if (!k->have_pair || now - k->pair_time >= ENGINE_KX_SERVER_MIN)
 			if (engine_keys_generate(e, now))
 				return -1;
 		return derive(e, m->pkey, m->aes);

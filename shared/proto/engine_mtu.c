@@ -74,7 +74,7 @@ engine_mtu_answered(struct engine *e, struct engine_path *p, size_t size, unsign
 	engine_mtu_step(p, engine_dialect_mtu_min(p->dialect), size);
 	if (m->last && m->last == wire_mtu && m->ok != m->last) {
 		m->ok = m->last;
-		m->verify_time = e->now;
+		m->verify_time = e->mono;
 		m->verify_sent = 0;
 		m->small_answered = false;
 	}
@@ -82,7 +82,7 @@ engine_mtu_answered(struct engine *e, struct engine_path *p, size_t size, unsign
 		return;
 	if (size >= m->ok) {
 		m->verify_sent = 0;
-		m->verify_time = e->now;
+		m->verify_time = e->mono;
 		m->small_answered = false;
 	} else if (m->verify_sent) {
 		m->small_answered = true;
@@ -117,7 +117,7 @@ engine_mtu_init_size(struct engine *e, struct engine_path *p, uint64_t now)
 		 * dead path. */
 		m->verify_next = !m->verify_next;
 	} else {
-		uint64_t since = mud_t48_diff(now, m->verify_time);
+		uint64_t since = now - m->verify_time;
 		m->verify_next = since >= VERIFY_PERIOD ||
 		    (p->tx_loss > VERIFY_LOSS && since >= VERIFY_LOSS_PERIOD);
 	}

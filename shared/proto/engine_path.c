@@ -95,7 +95,7 @@ cleanup(struct engine *e, struct engine_path *p, uint64_t now)
 {
 	if (p->active && p->state > ENGINE_STATE_DOWN)
 		return false;
-	if (p->rx_time && mud_t48_diff(now, p->rx_time) < cleanup_delay(p))
+	if (p->rx_time && now - p->rx_time < cleanup_delay(p))
 		return false;
 	engine_path_free(e, p);
 	return true;
@@ -111,9 +111,9 @@ suspect(const struct engine *e, const struct engine_path *p)
 	if (p->msg_sent < 2 || p->mtu.probe || !p->rtt.setup)
 		return false;
 	uint64_t rto = p->rtt.val + 4 * p->rtt.var + 10 * ENGINE_MSEC;
-	if (mud_t48_diff(e->now, p->msg_time) >= rto)
+	if (e->mono - p->msg_time >= rto)
 		return true;
-	return p->msg_sent >= 3 && mud_t48_diff(e->now, p->msg_first) >= rto;
+	return p->msg_sent >= 3 && e->mono - p->msg_first >= rto;
 }
 
 /* Section 6.4 step 4 (and B.4 item 3 for master). */
@@ -133,11 +133,15 @@ usable(const struct engine *e, const struct engine_path *p)
 	 * initiation every beat and data in between, so two missed beats mean a dead path. */
 	if (!p->rx_time)
 		return false;
+	/* While the tunnel carries no data, a client initiates on a path only every keepalive:
+	 * when data resumes on another path, the silence counts from then, the time the client
+	 * needs to probe this one at beat again (engine_ctl.c interval()). */
+	uint64_t heard = p->rx_time > e->data_start ? p->rx_time : e->data_start;
 	uint64_t silent = 0;
-	if (mud_t48_newer(e->last_recv, p->rx_time))
-		silent = mud_t48_diff(e->last_recv, p->rx_time);
+	if (e->last_recv > heard)
+		silent = e->last_recv - heard;
 	uint64_t limit = ENGINE_SENT_MAX * p->beat;
-	if (p->rx_data_time && mud_t48_diff(e->now, p->rx_data_time) < ENGINE_SEC)
+	if (p->rx_data_time && e->mono - p->rx_data_time < ENGINE_SEC)
 		limit = 5 * p->beat / 2;
 	return silent < limit;
 }
@@ -205,6 +209,9 @@ engine_paths_update(struct engine *e, uint64_t now)
 		if (p->running)
 			e->rate += p->tx_rate;
 		sched_set_path(e->sched, (unsigned)i, p->running, p->tx_rate, p->rtt.val / 2);
+		if (e->reseq)
+			reseq_path_expect(e->reseq, (unsigned)i,
+			                  e->cfg.reseq_all_paths && p->running);
 		if (p->ok != p->reported_ok) {
 			p->reported_ok = p->ok;
 			engine_event(e, p->ok ? ENGINE_EV_PATH_UP : ENGINE_EV_PATH_DOWN, i, 0);
@@ -233,7 +240,7 @@ engine_paths_deadline(const struct engine *e, uint64_t now)
 		if (!p->used)
 			continue;
 		if (!p->active || p->state <= ENGINE_STATE_DOWN) {
-			uint64_t age = p->rx_time ? mud_t48_diff(now, p->rx_time) : 0;
+			uint64_t age = p->rx_time ? now - p->rx_time : 0;
 			uint64_t d = cleanup_delay(p);
 			t = now + (age < d ? d - age : 0);
 			if (t < next)
@@ -246,9 +253,9 @@ engine_paths_deadline(const struct engine *e, uint64_t now)
 			if (p->ok && p->msg_sent >= 2 && p->rtt.setup && !p->mtu.probe) {
 				/* When suspect() may turn true. */
 				uint64_t rto = p->rtt.val + 4 * p->rtt.var + 10 * ENGINE_MSEC;
-				uint64_t age = mud_t48_diff(now, p->msg_time);
-				if (p->msg_sent >= 3 && mud_t48_diff(now, p->msg_first) > age)
-					age = mud_t48_diff(now, p->msg_first);
+				uint64_t age = now - p->msg_time;
+				if (p->msg_sent >= 3 && now - p->msg_first > age)
+					age = now - p->msg_first;
 				t = now + (age < rto ? rto - age : 0);
 				if (t < next)
 					next = t;

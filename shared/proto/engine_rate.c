@@ -55,9 +55,11 @@ update(struct engine_path *p, uint64_t tx_dt, uint64_t tx_pkt, uint64_t rx_dt,
 }
 
 static void
-store(struct engine_path *p, uint64_t tx_time, uint64_t rx_time, const struct mud_ctl *m)
+store(struct engine_path *p, uint64_t tx_time, uint64_t rx_time, uint64_t tx_at,
+      const struct mud_ctl *m)
 {
 	p->snap.tx_time = tx_time;
+	p->snap.tx_at = tx_at;
 	p->snap.rx_time = rx_time;
 	p->snap.tx_bytes = m->fw_bytes;
 	p->snap.rx_bytes = m->rx_bytes;
@@ -70,10 +72,12 @@ store(struct engine_path *p, uint64_t tx_time, uint64_t rx_time, const struct mu
  * peer's send time and receive counters (its time field, rx_*). The times are compared in T48
  * serial order rather than as plain integers, so a clock wrap does not freeze the estimates
  * (section 3.6, recommended). When the peer's receive counters went backwards at a newer time,
- * the peer restarted: start again from this snapshot with clean accumulators. */
+ * the peer restarted: start again from this snapshot with clean accumulators. tx_dt is taken
+ * between the real send times (sent_at, mono) rather than between the stamps, which may run a
+ * little ahead of the clock. */
 void
 engine_rate_snapshot(struct engine *e, struct engine_path *p, uint64_t time_field,
-                     const struct mud_ctl *m)
+                     const struct mud_ctl *m, uint64_t sent_at)
 {
 	struct engine_snap *s = &p->snap;
 	const uint64_t tx_time = m->sent_time;
@@ -85,13 +89,16 @@ engine_rate_snapshot(struct engine *e, struct engine_path *p, uint64_t time_fiel
 	if (!tx_newer || !rx_newer)
 		return; /* older or duplicate: ignored, as in the reference */
 	if (m->fw_bytes > s->tx_bytes && m->rx_bytes > s->rx_bytes) {
-		if (s->set && p->mtu.ok)
-			update(p, mud_t48_diff(tx_time, s->tx_time), m->fw_total - s->tx_total,
+		if (s->set && p->mtu.ok) {
+			uint64_t tx_dt = sent_at > s->tx_at ? sent_at - s->tx_at
+			                                    : mud_t48_diff(tx_time, s->tx_time);
+			update(p, tx_dt, m->fw_total - s->tx_total,
 			       mud_t48_diff(rx_time, s->rx_time), m->rx_bytes - s->rx_bytes,
 			       m->rx_total - s->rx_total);
-		store(p, tx_time, rx_time, m);
+		}
+		store(p, tx_time, rx_time, sent_at, m);
 	} else if (m->fw_bytes > s->tx_bytes && m->rx_bytes <= s->rx_bytes) {
-		store(p, tx_time, rx_time, m);
+		store(p, tx_time, rx_time, sent_at, m);
 		s->tx_acc = 0;
 		s->rx_acc = 0;
 	}

@@ -1,6 +1,7 @@
 /* Resequencing buffer: a binary heap of held packets ordered by sender timestamp, one fixed pool
  * of packet slots, and per-path arrival estimates that say how long a gap is worth waiting for. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ struct meta {
 };
 
 struct path {
-	uint64_t last;    /* arrival time of its newest packet */
+	uint64_t last;    /* arrival time of its newest packet, 0: none yet */
 	uint64_t max_ext; /* newest timestamp it delivered */
 	int64_t off;      /* smoothed arrival - timestamp */
 	int64_t dev;      /* smoothed absolute deviation of that */
@@ -43,6 +44,7 @@ struct reseq {
 	uint32_t *out;  /* slots popped, waiting for reseq_recycle() */
 	uint32_t nheap, nfree, nout, seq;
 	uint32_t seen;  /* bit p: paths[p] holds estimates */
+	uint32_t expect; /* bit p: the caller expects data on p (reseq_path_expect()) */
 	struct path paths[RESEQ_MAX_PATHS];
 	int started;      /* ext_top is set */
 	int any_released; /* released is set */
@@ -72,7 +74,7 @@ clear_state(struct reseq *r)
 	r->nfree = r->c.capacity;
 	for (uint32_t i = 0; i < r->c.capacity; i++)
 		r->free[i] = r->c.capacity - 1 - i; /* slot 0 first */
-	r->seen = 0;
+	r->seen = r->expect = 0;
 	memset(r->paths, 0, sizeof(r->paths));
 	r->started = r->any_released = r->flushing = r->have_now = 0;
 	r->st.held = 0;
@@ -216,12 +218,22 @@ due(const struct reseq *r, uint64_t ext, uint64_t arrival, uint64_t now, int *ac
 
 	*active = 0;
 	for (uint32_t m = r->seen; m != 0; m &= m - 1) {
-		const struct path *ps = &r->paths[__builtin_ctz(m)];
+		unsigned p = (unsigned)__builtin_ctz(m);
+		const struct path *ps = &r->paths[p];
 		if (ps->max_ext >= ext)
 			continue;
 		int64_t exp = (int64_t)ext + ps->off + r->c.jitter_us + 4 * ps->dev;
 		uint64_t w = exp > 0 ? (uint64_t)exp : 0;
 		uint64_t idle = ps->last + r->c.idle_us;
+		if (r->expect & (UINT32_C(1) << p)) {
+			/* Data may come on it however long it has been silent, but a path without
+			 * data lately whose packets could not be waited for anyway (a spread over
+			 * hold_max) is not worth any wait. */
+			bool quiet = !ps->last || ps->last + r->c.idle_us <= r->last_now;
+			if (quiet && w > arrival + r->c.hold_max_us)
+				continue;
+			idle = UINT64_MAX;
+		}
 		if (idle < w)
 			w = idle;
 		if (w > wait)
@@ -316,6 +328,50 @@ reseq_push(struct reseq *r, uint64_t now, unsigned path, uint64_t ts, const void
 	return RESEQ_HELD;
 }
 
+void
+reseq_path_seen(struct reseq *r, uint64_t now, unsigned path, uint64_t ts)
+{
+	struct path *ps;
+	uint64_t ext;
+
+	if (path >= RESEQ_MAX_PATHS)
+		return;
+	clock_check(r, now);
+	ext = unwrap(r, ts & T48_MASK & ~UINT64_C(1));
+	if (!r->started) {
+		/* The line starts here rather than at the first data packet. */
+		r->ext_top = ext;
+		r->started = 1;
+	}
+	ps = &r->paths[path];
+	if (!(r->seen & (UINT32_C(1) << path))) {
+		r->seen |= UINT32_C(1) << path;
+		ps->off = (int64_t)(now - ext);
+		ps->dev = 0;
+		ps->max_ext = ext;
+		ps->last = 0;
+		return;
+	}
+	if (ext > ps->max_ext)
+		ps->max_ext = ext;
+	if (ps->last && ps->last + r->c.idle_us > now)
+		return; /* carrying data: its own packets measure it */
+	int64_t err = (int64_t)(now - ext) - ps->off;
+	ps->off += err / 8;
+	ps->dev += ((err < 0 ? -err : err) - ps->dev) / 4;
+}
+
+void
+reseq_path_expect(struct reseq *r, unsigned path, int on)
+{
+	if (path >= RESEQ_MAX_PATHS)
+		return;
+	if (on)
+		r->expect |= UINT32_C(1) << path;
+	else
+		r->expect &= ~(UINT32_C(1) << path);
+}
+
 uint8_t *
 reseq_slot(struct reseq *r)
 {
@@ -396,6 +452,7 @@ reseq_path_reset(struct reseq *r, unsigned path)
 	if (path >= RESEQ_MAX_PATHS)
 		return;
 	r->seen &= ~(UINT32_C(1) << path);
+	r->expect &= ~(UINT32_C(1) << path);
 	memset(&r->paths[path], 0, sizeof(r->paths[path]));
 }
 

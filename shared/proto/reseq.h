@@ -9,7 +9,9 @@
  * So the wait is the delay spread between the paths plus a jitter term, measured from arrivals,
  * never more than hold_max_us after H arrived. A path with no arrival for idle_us is no longer
  * waited for; with a single active path nothing is ever held. A path is only waited for once it
- * has delivered something, so the first packets of a new path may come late.
+ * has delivered something, so the first packets of a new path may come late, unless the caller
+ * reports its control messages (reseq_path_seen()) and that it expects data on it
+ * (reseq_path_expect()): then it is known, and waited for, before its first data packet.
  *
  * Late packets (older than one already released) are handed back at once for delivery, marked
  * late, never dropped: duplicates are the replay window's job (it runs before this), so what is
@@ -87,6 +89,23 @@ void reseq_free(struct reseq *r);
  * changes nothing. data may be reseq_slot(). */
 int reseq_push(struct reseq *r, uint64_t now, unsigned path, uint64_t ts, const void *data,
                size_t len);
+
+/* Something other than data (a control message) arrived on path at now, sent with time field ts
+ * (flag bit ignored), which must not be ahead of the timestamps of data the sender sends after it
+ * (true when both come from one clock and data stamps never run behind it). Arrival being in
+ * order on a path, the path has brought everything sent on it before ts; while it carries no
+ * data, this also measures its offset. It does not make the path active (waited for): only its
+ * data does, or reseq_path_expect(). */
+void reseq_path_seen(struct reseq *r, uint64_t now, unsigned path, uint64_t ts);
+
+/* The caller expects data on path (on != 0: the sender may use it, e.g. it is selected for data)
+ * or not. An expected path with estimates (from data or reseq_path_seen()) is waited for however
+ * long it has been silent, not only within idle_us of its last data, so the first packets it
+ * brings, or the first after a pause, are not late; but a path without data lately is not
+ * waited for when the spread to it is over hold_max_us (its packets would be late anyway). The
+ * price is latency: packets on a faster path always wait for the spread to the slowest expected
+ * one. Cleared by reseq_path_reset() and reseq_reset(). */
+void reseq_path_expect(struct reseq *r, unsigned path, int on);
 
 /* The slot_size buffer the next reseq_push() copies into; decrypt into it and push it to save
  * the copy. Overwritten by the next push. NULL when no slot is free. */

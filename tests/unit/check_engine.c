@@ -29,6 +29,8 @@ struct setup {
 	bool aes;          /* both sides allow AEGIS-256 */
 	bool server_reseq; /* default true */
 	bool no_server_reseq;
+	uint32_t reseq_capacity;
+	bool reseq_all_paths;
 };
 
 static struct engine *
@@ -45,6 +47,8 @@ make_engine(struct sim *s, int side, const struct setup *o)
 	c.random_ctx = &s->erng[side];
 	if (side == SIM_SERVER && o->no_server_reseq)
 		c.reseq = false;
+	c.reseq_capacity = o->reseq_capacity;
+	c.reseq_all_paths = o->reseq_all_paths;
 	struct engine *e = engine_new(&c);
 	ck_assert_ptr_nonnull(e);
 	return e;
@@ -607,11 +611,14 @@ START_TEST(test_timestamps_unique_improvement)
 }
 END_TEST
 
+/* 700 packets/s of 1200 bytes over a 10 ms and a 60 ms path of 500 kB/s each, from the very
+ * first packet of an idle tunnel, then again after a pause: _i = 0, our server sees no
+ * reordering at all, the 60 ms path being known from its control messages and waited for before
+ * it carries data (reseq_all_paths); _i = 1, the reference's behaviour (no buffer) does. */
 START_TEST(test_resequencing_improvement)
 {
-	/* _i = 0: our server (reseq on) sees no reordering; _i = 1: the reference's behaviour
-	 * (no buffer) does. */
-	struct setup o = {.dialect = MUD_V1, .aes = true, .no_server_reseq = _i == 1};
+	struct setup o = {.dialect = MUD_V1, .aes = true, .no_server_reseq = _i == 1,
+	                  .reseq_all_paths = true};
 	struct sim s;
 
 	setup_pair(&s, &o, 51);
@@ -620,20 +627,85 @@ START_TEST(test_resequencing_improvement)
 	sim_client_path(&s, 0, ENGINE_STATE_UP, 500000, 500000);
 	sim_client_path(&s, 1, ENGINE_STATE_UP, 500000, 500000);
 	sim_run(&s, 3 * SEC);
-	sim_traffic(&s, SIM_CLIENT, 700, 1200);
-	/* Warm-up: the buffer learns the second path from its first data packets. */
-	sim_run(&s, 500 * MS);
-	uint64_t r0 = s.tun_reorder[SIM_SERVER];
 	uint64_t p0 = s.path[1].up.delivered;
+	for (int round = 0; round < 2; round++) {
+		sim_traffic(&s, SIM_CLIENT, 700, 1200);
+		sim_run(&s, 2 * SEC);
+		sim_traffic_stop(&s, SIM_CLIENT);
+		sim_run(&s, 5 * SEC); /* long enough for the paths to go idle */
+		if (_i == 1)
+			continue;
+		ck_assert_msg(s.tun_reorder[SIM_SERVER] == 0, "round %d: %llu reordered", round,
+		              (unsigned long long)s.tun_reorder[SIM_SERVER]);
+	}
+	ck_assert_uint_ge(s.path[1].up.delivered - p0, 1000); /* both paths carried data */
+	ck_assert_uint_eq(s.tun_pkts[SIM_SERVER], s.gen[SIM_CLIENT].sent);
+	if (_i == 1)
+		ck_assert_uint_gt(s.tun_reorder[SIM_SERVER], 100);
+	sim_free(&s);
+}
+END_TEST
+
+/* The default trades the first packets of a path that starts carrying data (they may come
+ * late once) for latency: 100 small packets/s over a 10 ms and a 60 ms path all go on the fast
+ * path, and with the default (_i = 0) they reach the server's TUN in about 10 ms; waiting for
+ * every path selected for data (_i = 1, reseq_all_paths) holds each for the 50 ms spread. */
+START_TEST(test_resequencing_keeps_low_latency)
+{
+	struct setup o = {.dialect = MUD_V1, .aes = true, .reseq_all_paths = _i == 1};
+	struct sim s;
+
+	setup_pair(&s, &o, 52);
+	sim_add_path(&s, 0, 10 * MS);
+	sim_add_path(&s, 1, 60 * MS);
+	sim_client_path(&s, 0, ENGINE_STATE_UP, 500000, 500000);
+	sim_client_path(&s, 1, ENGINE_STATE_UP, 500000, 500000);
+	sim_run(&s, 3 * SEC);
+	sim_traffic(&s, SIM_CLIENT, 100, 200);
 	sim_run(&s, 3 * SEC);
 	sim_traffic_stop(&s, SIM_CLIENT);
-	sim_run(&s, 500 * MS);
-	ck_assert_uint_ge(s.path[1].up.delivered - p0, 500); /* both paths carried data */
-	ck_assert_uint_eq(s.tun_pkts[SIM_SERVER], s.gen[SIM_CLIENT].sent);
+	sim_run(&s, 1 * SEC);
+	ck_assert_uint_ge(s.tun_lat_n[SIM_SERVER], 250);
+	uint64_t mean = s.tun_lat_sum[SIM_SERVER] / s.tun_lat_n[SIM_SERVER];
 	if (_i == 0)
-		ck_assert_uint_eq(s.tun_reorder[SIM_SERVER] - r0, 0);
+		ck_assert_msg(mean < 15 * MS, "mean latency %llu us", (unsigned long long)mean);
 	else
-		ck_assert_uint_gt(s.tun_reorder[SIM_SERVER] - r0, 100);
+		ck_assert_msg(mean > 40 * MS, "mean latency %llu us", (unsigned long long)mean);
+	sim_free(&s);
+}
+END_TEST
+
+/* A download of 840 kB/s over two 500 kB/s paths while the client only sends 50 small packets/s
+ * (think TCP ACKs), all on the fastest path: the server needs the second path too, so it must
+ * stay usable on the server. With initiations only every keepalive (25 s) on the path the
+ * client sent no data on, the server's relative rule (section 6.4 step 4) took it for dead and
+ * the download was held to one path. */
+START_TEST(test_download_uses_every_path)
+{
+	struct setup o = {.dialect = _i ? MUD_MASTER : MUD_V1, .aes = true, .reseq_all_paths = true};
+	struct sim s;
+
+	setup_pair(&s, &o, 77);
+	sim_add_path(&s, 0, 10 * MS);
+	sim_add_path(&s, 1, 60 * MS);
+	sim_client_path(&s, 0, ENGINE_STATE_UP, 500000, 500000);
+	sim_client_path(&s, 1, ENGINE_STATE_UP, 500000, 500000);
+	sim_run(&s, 3 * SEC);
+	sim_traffic(&s, SIM_CLIENT, 50, 100);
+	sim_run(&s, 5 * SEC);
+	uint64_t d1 = s.path[1].down.delivered;
+	sim_traffic(&s, SIM_SERVER, 700, 1200);
+	sim_run(&s, 5 * SEC);
+	sim_traffic_stop(&s, SIM_SERVER);
+	sim_traffic_stop(&s, SIM_CLIENT);
+	sim_run(&s, 1 * SEC);
+	ck_assert_msg(s.gen[SIM_SERVER].sent >= 3500 - 5, "server sent %llu of 3500",
+	              (unsigned long long)s.gen[SIM_SERVER].sent);
+	ck_assert_uint_eq(s.tun_pkts[SIM_CLIENT], s.gen[SIM_SERVER].sent);
+	ck_assert_uint_ge(s.path[1].down.delivered - d1, 1000);
+	ck_assert_uint_eq(s.tun_reorder[SIM_CLIENT], 0);
+	ck_assert_uint_eq(s.tun_reorder[SIM_SERVER], 0);
+	ck_assert(info_of(&s, SIM_SERVER, 1).ok);
 	sim_free(&s);
 }
 END_TEST
@@ -747,12 +819,25 @@ START_TEST(test_client_ignores_initiation)
 }
 END_TEST
 
+/* Counts the data datagrams the client sends on each path. */
+static bool
+count_data_tap(void *ctx, int dir, int path, const uint8_t *data, size_t len)
+{
+	uint64_t *n = ctx;
+
+	(void)len;
+	if (dir == SIM_CLIENT && !(data[0] & 1))
+		n[path]++;
+	return true;
+}
+
 /* At low load every packet takes the path of least delay (the reference spreads them at random
  * in proportion to the rates, so half would take the 60 ms path). */
 START_TEST(test_sched_low_delay_improvement)
 {
 	struct setup o = {.dialect = MUD_V1, .aes = true};
 	struct sim s;
+	uint64_t n[SIM_PATHS] = {0};
 
 	setup_pair(&s, &o, 45);
 	sim_add_path(&s, 0, 10 * MS);
@@ -760,10 +845,12 @@ START_TEST(test_sched_low_delay_improvement)
 	sim_client_path(&s, 0, ENGINE_STATE_UP, 1000000, 1000000);
 	sim_client_path(&s, 1, ENGINE_STATE_UP, 1000000, 1000000);
 	sim_run(&s, 3 * SEC);
-	uint64_t d0 = s.path[0].up.delivered, d1 = s.path[1].up.delivered;
+	s.tap = count_data_tap;
+	s.tap_ctx = n;
 	sim_traffic(&s, SIM_CLIENT, 100, 500);
 	sim_run(&s, 2 * SEC);
-	uint64_t data0 = s.path[0].up.delivered - d0, data1 = s.path[1].up.delivered - d1;
+	s.tap = NULL;
+	uint64_t data0 = n[0], data1 = n[1];
 	ck_assert_uint_ge(data0, 200);
 	ck_assert_msg(data1 < 5, "%llu datagrams on the slow path", (unsigned long long)data1);
 	sim_free(&s);
@@ -1016,6 +1103,359 @@ START_TEST(test_time_tolerance)
 		ck_assert_int_eq(einfo(&s, SIM_SERVER).npaths, 0);
 		ck_assert_uint_gt(bad(&s, SIM_SERVER, ENGINE_BAD_DIFFTIME), 5);
 	}
+	sim_free(&s);
+}
+END_TEST
+
+/* ---- Clock: timestamps ahead of the clock, the T48 wrap ---- */
+
+/* Data stamps may run up to a second ahead of the clock under a burst faster than the 500 000
+ * packets/s of the wire ceiling. Sends n data packets from side at its current now and throws
+ * the datagrams away (the burst only has to move the stamps). */
+static void
+burst(struct sim *s, int side, int n)
+{
+	uint8_t ip[40], dg[MUD_PKT_MAX];
+	struct engine_tx tx;
+
+	sim_ip_packet(ip, sizeof(ip), 0);
+	for (int i = 0; i < n; i++) {
+		int r = engine_send(s->e[side], s->now + s->off[side], dg, sizeof(dg), ip,
+		                    sizeof(ip), &tx);
+		if (r <= 0) /* not ck_assert: Check logs every assertion that passes */
+			ck_abort_msg("side %d send %d failed: %d", side, i, errno);
+	}
+}
+
+/* How far side's data stamps are ahead of its clock. */
+static uint64_t
+stamps_ahead(struct sim *s, int side)
+{
+	uint8_t ip[40], dg[MUD_PKT_MAX];
+	struct engine_tx tx;
+	uint64_t now = s->now + s->off[side];
+
+	sim_ip_packet(ip, sizeof(ip), 0);
+	ck_assert_int_gt(engine_send(s->e[side], now, dg, sizeof(dg), ip, sizeof(ip), &tx), 0);
+	return mud_t48_diff(mud_pkt_time(dg), mud_t48(now));
+}
+
+static void
+check_rtt(struct sim *s, int side, uint64_t lo, uint64_t hi)
+{
+	struct engine_path_info pi = info_of(s, side, 0);
+
+	ck_assert_msg(pi.rtt >= lo && pi.rtt <= hi && pi.rttvar <= hi - lo,
+	              "side %d at %llu ms: rtt %llu us, rttvar %llu us", side,
+	              (unsigned long long)(s->now / MS), (unsigned long long)pi.rtt,
+	              (unsigned long long)pi.rttvar);
+}
+
+/* Both sides burst at about 600 000 packets/s for 1.5 s while the control exchanges go on: the
+ * RTT each side measures stays the path's 20 ms. The reference stamps control messages from the
+ * same clock as data; our stamps ran ahead and the RTT of an answer to a message stamped ahead
+ * wrapped to 2^48 us. */
+START_TEST(test_rtt_with_stamps_ahead)
+{
+	struct setup o = {.dialect = _i ? MUD_MASTER : MUD_V1, .aes = true};
+	struct sim s;
+
+	setup_pair(&s, &o, 71);
+	sim_add_path(&s, 0, 10 * MS);
+	sim_client_path(&s, 0, ENGINE_STATE_UP, UINT64_C(10000000000), UINT64_C(10000000000));
+	sim_run(&s, 3 * SEC);
+	check_rtt(&s, SIM_CLIENT, 19 * MS, 21 * MS);
+	check_rtt(&s, SIM_SERVER, 19 * MS, 21 * MS);
+	burst(&s, SIM_CLIENT, 200000);
+	burst(&s, SIM_SERVER, 200000);
+	for (int ms = 0; ms < 1500; ms++) {
+		burst(&s, SIM_CLIENT, 600);
+		burst(&s, SIM_SERVER, 600);
+		sim_run(&s, 1 * MS);
+		if (ms % 50 == 0) {
+			check_rtt(&s, SIM_CLIENT, 19 * MS, 21 * MS);
+			check_rtt(&s, SIM_SERVER, 19 * MS, 21 * MS);
+		}
+	}
+	ck_assert_uint_ge(stamps_ahead(&s, SIM_CLIENT), 500 * MS);
+	ck_assert_uint_ge(stamps_ahead(&s, SIM_SERVER), 500 * MS);
+	sim_run(&s, 2 * SEC);
+	check_rtt(&s, SIM_CLIENT, 19 * MS, 21 * MS);
+	check_rtt(&s, SIM_SERVER, 19 * MS, 21 * MS);
+	ck_assert(info_of(&s, SIM_CLIENT, 0).ok);
+	ck_assert(info_of(&s, SIM_SERVER, 0).ok);
+	ck_assert_uint_eq(s.stalls, 0);
+	sim_free(&s);
+}
+END_TEST
+
+/* Four paths of 2 us (a veth pair): the initiations of one update leave in one instant, so
+ * their time fields, kept strictly increasing, are 2, 4 and 6 us ahead of the clock, more than
+ * the RTT. Taken against the stamp, the RTT went negative and wrapped to 2^48 us; taken against
+ * the real send time it is exact. */
+START_TEST(test_rtt_tiny_paths)
+{
+	struct setup o = {.dialect = MUD_V1, .aes = true};
+	struct sim s;
+
+	setup_pair(&s, &o, 78);
+	for (int i = 0; i < SIM_PATHS; i++) {
+		sim_add_path(&s, i, 2);
+		sim_client_path(&s, i, ENGINE_STATE_UP, 1000000, 1000000);
+	}
+	sim_run(&s, 3 * SEC);
+	check_traffic(&s, 200, 500, 1 * SEC);
+	for (int side = 0; side < 2; side++) {
+		for (int i = 0; i < SIM_PATHS; i++) {
+			struct engine_path_info pi = info_of(&s, side, i);
+			ck_assert_msg(pi.rtt == 4 && pi.rttvar <= 2, "side %d path %d: rtt %llu us, "
+			              "rttvar %llu us", side, i, (unsigned long long)pi.rtt,
+			              (unsigned long long)pi.rttvar);
+			ck_assert(pi.ok);
+		}
+	}
+	sim_free(&s);
+}
+END_TEST
+
+/* After a burst the data stamps are ahead and catch up with the clock. An auto-rate path must
+ * keep its rate: tx_dt, the time between two of our answered messages, is the real one. With
+ * control messages stamped in the data sequence the initiations sent while the stamps catch up
+ * were 2 us apart on the wire, and section 8.1 read that as queueing (rx_dt > tx_dt): the rate
+ * fell to a few kB/s. */
+START_TEST(test_auto_rate_after_burst)
+{
+	struct setup o = {.dialect = MUD_V1, .aes = true};
+	struct sim s;
+	const uint64_t rate = UINT64_C(10000000000);
+
+	setup_pair(&s, &o, 72);
+	sim_add_path(&s, 0, 10 * MS);
+	struct engine_path_conf c = {
+		.local = s.path[0].client,
+		.remote = s.path[0].server,
+		.state = ENGINE_STATE_UP,
+		.tx_max_rate = rate,
+		.rx_max_rate = rate,
+		.rate_mode = ENGINE_RATE_AUTO,
+	};
+	ck_assert_int_eq(engine_path_set(s.e[SIM_CLIENT], s.now + s.off[SIM_CLIENT], &c), 0);
+	sim_run(&s, 3 * SEC);
+	ck_assert_uint_eq(info_of(&s, SIM_CLIENT, 0).tx_rate, rate);
+	for (int i = 0; i < 20; i++) {
+		burst(&s, SIM_CLIENT, 60000);
+		sim_run(&s, 100 * MS);
+		struct engine_path_info pi = info_of(&s, SIM_CLIENT, 0);
+		ck_assert_msg(pi.tx_rate == rate, "burst %d: rate %llu", i,
+		              (unsigned long long)pi.tx_rate);
+		ck_assert(pi.ok);
+	}
+	sim_free(&s);
+}
+END_TEST
+
+/* Both clocks cross 2^48 (2032-06-08 for wall-clock time) in the middle of traffic over a
+ * 10 ms and a 60 ms path: resequencing, pacing and timers go on as if nothing happened. The
+ * resequencer and the scheduler want a monotonic clock; given the masked T48 one they saw it
+ * jump back by 2^48 us, dropped their estimates and let reordered packets through. */
+START_TEST(test_t48_wrap_traffic)
+{
+	struct setup o = {.dialect = _i ? MUD_MASTER : MUD_V1, .aes = true};
+	struct sim s;
+
+	setup_pair(&s, &o, 73);
+	s.off[SIM_CLIENT] = MUD_T48_LIMIT - 6 * SEC;
+	s.off[SIM_SERVER] = MUD_T48_LIMIT - 6 * SEC + 1234567;
+	sim_add_path(&s, 0, 10 * MS);
+	sim_add_path(&s, 1, 60 * MS);
+	sim_client_path(&s, 0, ENGINE_STATE_UP, 500000, 500000);
+	sim_client_path(&s, 1, ENGINE_STATE_UP, 500000, 500000);
+	sim_run(&s, 3 * SEC);
+	sim_traffic(&s, SIM_CLIENT, 700, 1200);
+	sim_traffic(&s, SIM_SERVER, 700, 1200);
+	sim_run(&s, 1 * SEC); /* warm-up */
+	uint64_t r0[2] = {s.tun_reorder[0], s.tun_reorder[1]};
+	uint64_t d0[2] = {s.path[0].up.delivered, s.path[1].up.delivered};
+	uint64_t g0[2] = {s.gen[0].sent, s.gen[1].sent};
+	uint64_t b0[2] = {s.gen[0].blocked, s.gen[1].blocked};
+	sim_run(&s, 4 * SEC); /* the wraps come at 6 s and 4.8 s */
+	for (int side = 0; side < 2; side++) {
+		ck_assert_msg(s.tun_reorder[side] == r0[side], "side %d: %llu reordered", side,
+		              (unsigned long long)(s.tun_reorder[side] - r0[side]));
+		ck_assert_uint_ge(s.gen[side].sent - g0[side], 700 * 4 - 10);
+		ck_assert_uint_le(s.gen[side].blocked - b0[side], (700 * 4) / 2);
+	}
+	ck_assert_uint_ge(s.path[0].up.delivered - d0[0], 1000);
+	ck_assert_uint_ge(s.path[1].up.delivered - d0[1], 500);
+	sim_traffic_stop(&s, SIM_CLIENT);
+	sim_traffic_stop(&s, SIM_SERVER);
+	sim_run(&s, 1 * SEC);
+	for (int side = 0; side < 2; side++) {
+		ck_assert_uint_eq(s.tun_pkts[1 - side], s.gen[side].sent);
+		for (int i = 0; i < 2; i++) {
+			struct engine_path_info pi = info_of(&s, side, i);
+			ck_assert(pi.ok);
+			uint64_t lo = (i ? 115 : 19) * MS, hi = (i ? 140 : 30) * MS;
+			ck_assert_msg(pi.rtt >= lo && pi.rtt <= hi, "side %d path %d rtt %llu",
+			              side, i, (unsigned long long)pi.rtt);
+		}
+	}
+	ck_assert_int_eq(einfo(&s, SIM_SERVER).npaths, 2);
+	ck_assert_uint_eq(s.events[SIM_SERVER][ENGINE_EV_PATH_GONE], 0);
+	ck_assert_uint_eq(s.stalls, 0);
+	sim_free(&s);
+}
+END_TEST
+
+/* T48 time 0 comes once every 8.9 years, and is a time like any other: a server path whose
+ * last datagram came at 0 is not taken for one that never heard anything (and deleted), and a
+ * client initiation sent at 0 is not taken for none (and sent again on every update). */
+START_TEST(test_t48_zero_is_a_time)
+{
+	struct setup o = {.dialect = MUD_V1, .aes = true};
+	struct sim s;
+	uint8_t ip[100], dg[MUD_PKT_MAX];
+	struct engine_tx tx;
+	struct engine_dgram d;
+
+	setup_pair(&s, &o, 74);
+	s.off[SIM_CLIENT] = MUD_T48_LIMIT - 40 * SEC;
+	s.off[SIM_SERVER] = MUD_T48_LIMIT - 40 * SEC;
+	sim_add_path(&s, 0, 10 * MS);
+	sim_client_path(&s, 0, ENGINE_STATE_UP, 1000000, 1000000);
+	sim_run(&s, 10 * SEC);
+	ck_assert(info_of(&s, SIM_SERVER, 0).ok);
+
+	/* A data packet reaches the server at T48 0. */
+	s.now = 40 * SEC - 10 * MS;
+	sim_ip_packet(ip, sizeof(ip), 1);
+	int n = engine_send(s.e[SIM_CLIENT], s.now + s.off[SIM_CLIENT], dg, sizeof(dg), ip,
+	                    sizeof(ip), &tx);
+	ck_assert_int_gt(n, 0);
+	s.now = 40 * SEC;
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, dg, (size_t)n), ENGINE_RX_DATA);
+	s.now += 10 * MS;
+	engine_update(s.e[SIM_SERVER], s.now + s.off[SIM_SERVER]);
+	ck_assert_int_eq(einfo(&s, SIM_SERVER).npaths, 1);
+	struct engine_event ev;
+	while (engine_next_event(s.e[SIM_SERVER], &ev))
+		ck_assert_int_ne(ev.type, ENGINE_EV_PATH_GONE);
+
+	/* The client's keepalive falls due at T48 0: one initiation. */
+	while (engine_next_datagram(s.e[SIM_CLIENT], &d))
+		;
+	uint64_t t0 = MUD_T48_LIMIT;
+	s.now = t0 - s.off[SIM_CLIENT] + 30 * SEC;
+	s.off[SIM_CLIENT] -= 30 * SEC; /* 30 s pass for the client only, ending at T48 0 */
+	int sent = 0;
+	for (int i = 0; i < 3; i++) {
+		uint64_t dl = engine_update(s.e[SIM_CLIENT], t0);
+		while (engine_next_datagram(s.e[SIM_CLIENT], &d))
+			sent++;
+		if (i)
+			ck_assert_msg(dl != mud_t48(t0), "update %d: deadline now", i);
+	}
+	ck_assert_int_eq(sent, 1);
+	sim_free(&s);
+}
+END_TEST
+
+/* Data stamps run ahead of the clock by at most half the time tolerance (if under 2 s), so a
+ * peer with the same tolerance takes them. */
+START_TEST(test_stamps_ahead_within_tolerance)
+{
+	struct setup o = {.dialect = MUD_V1, .aes = true};
+	struct sim s;
+	uint8_t ip[40], dg[MUD_PKT_MAX];
+	struct engine_tx tx;
+	int n = 0, len = 0;
+
+	setup_pair(&s, &o, 75);
+	engine_set_timers(s.e[SIM_CLIENT], 0, 500 * MS, 0, -1);
+	engine_set_timers(s.e[SIM_SERVER], 0, 500 * MS, 0, -1);
+	sim_add_path(&s, 0, 10 * MS);
+	sim_client_path(&s, 0, ENGINE_STATE_UP, UINT64_C(10000000000), UINT64_C(10000000000));
+	sim_run(&s, 3 * SEC);
+	sim_ip_packet(ip, sizeof(ip), 7);
+	uint64_t now = s.now + s.off[SIM_CLIENT];
+	for (;;) {
+		int r = engine_send(s.e[SIM_CLIENT], now, dg, sizeof(dg), ip, sizeof(ip), &tx);
+		if (r < 0)
+			break;
+		len = r;
+		n++;
+	}
+	ck_assert_int_eq(errno, EAGAIN);
+	uint64_t ahead = mud_t48_diff(mud_pkt_time(dg), mud_t48(now));
+	ck_assert_msg(ahead <= 250 * MS, "%d sent, the last %llu us ahead", n,
+	              (unsigned long long)ahead);
+	ck_assert_int_ge(n, 100000);
+	s.now += 10 * MS;
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, dg, (size_t)len), ENGINE_RX_DATA);
+	sim_free(&s);
+}
+END_TEST
+
+/* Reads what side's TUN queue holds (up to max packets), checking the order. */
+static int
+read_tun(struct sim *s, int side, int max, uint64_t *last, uint64_t *reordered)
+{
+	const uint8_t *pkt;
+	size_t len;
+	int n = 0;
+
+	while (n < max && engine_next_tun(s->e[side], &pkt, &len)) {
+		uint64_t seq = sim_ip_seq(pkt, len);
+		if (*last != UINT64_MAX && seq < *last)
+			(*reordered)++;
+		*last = seq;
+		n++;
+	}
+	return n;
+}
+
+/* A resequencer of 64 slots fills up while the TUN queue is full, then the TUN queue gets some
+ * room and more packets come: the packets held are released first, in order, and the new one
+ * waits its turn. The engine used to pass a packet the resequencer had no slot for straight to
+ * the TUN, ahead of the older ones it held. */
+START_TEST(test_reseq_full_keeps_order)
+{
+	struct setup o = {.dialect = MUD_V1, .aes = true, .reseq_capacity = 64};
+	struct sim s;
+	uint8_t ip[100], dg[MUD_PKT_MAX];
+	struct engine_tx tx;
+	uint64_t last = UINT64_MAX, reordered = 0;
+	int got = 0;
+
+	setup_pair(&s, &o, 76);
+	sim_add_path(&s, 0, 10 * MS);
+	sim_add_path(&s, 1, 60 * MS);
+	sim_client_path(&s, 0, ENGINE_STATE_UP, 100000000, 100000000);
+	sim_client_path(&s, 1, ENGINE_STATE_UP, 100000000, 100000000);
+	sim_run(&s, 3 * SEC);
+	/* Packet 0 comes over the 60 ms path, the others over the 10 ms one: they wait for the
+	 * slow path, the buffer overflows into the TUN queue, which nobody reads. */
+	for (int i = 0; i < 600; i++) {
+		if (i == 580)
+			got += read_tun(&s, SIM_SERVER, 10, &last, &reordered);
+		sim_ip_packet(ip, sizeof(ip), (uint64_t)i);
+		int n = engine_send(s.e[SIM_CLIENT], s.now + s.off[SIM_CLIENT], dg, sizeof(dg), ip,
+		                    sizeof(ip), &tx);
+		ck_assert_int_gt(n, 0);
+		ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, i == 0, dg, (size_t)n),
+		                 ENGINE_RX_DATA);
+		s.now += 10;
+	}
+	for (int k = 0; k < 50; k++) {
+		s.now += 10 * MS;
+		engine_update(s.e[SIM_SERVER], s.now + s.off[SIM_SERVER]);
+		got += read_tun(&s, SIM_SERVER, 100000, &last, &reordered);
+	}
+	uint64_t lost = einfo(&s, SIM_SERVER).tun_lost;
+	ck_assert_msg(reordered == 0, "%llu reordered", (unsigned long long)reordered);
+	ck_assert_uint_eq((uint64_t)got + lost, 600);
+	ck_assert_uint_le(lost, 20); /* what found both the TUN queue and the buffer full */
+	ck_assert_int_ge(got, 580);
 	sim_free(&s);
 }
 END_TEST
@@ -1498,6 +1938,23 @@ make_suite(void)
 	tcase_add_loop_test(tc, test_peer_restart_clock_behind, 0, 2);
 	tcase_add_test(tc, test_timestamps_unique_improvement);
 	tcase_add_loop_test(tc, test_resequencing_improvement, 0, 2);
+	tcase_add_loop_test(tc, test_resequencing_keeps_low_latency, 0, 2);
+	tcase_add_loop_test(tc, test_download_uses_every_path, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("clock");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_rtt_with_stamps_ahead, 0, 2);
+	tcase_add_test(tc, test_rtt_tiny_paths);
+	tcase_add_test(tc, test_auto_rate_after_burst);
+	tcase_add_loop_test(tc, test_t48_wrap_traffic, 0, 2);
+	tcase_add_test(tc, test_t48_zero_is_a_time);
+	tcase_add_test(tc, test_stamps_ahead_within_tolerance);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reseq");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_reseq_full_keeps_order);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -632,6 +632,79 @@ START_TEST(test_clock_jumps_back)
 }
 END_TEST
 
+/* Paths known from control messages only (reseq_path_seen()) and expected to carry data
+ * (reseq_path_expect()): the first data packet on the slow path is waited for, though both
+ * paths were silent for a second. Receiver clock = sender clock + 10 s. */
+static int
+pop_all(struct reseq *r, uint64_t now, char *out)
+{
+	struct reseq_pkt p;
+	int n = 0;
+
+	while (reseq_pop(r, now, &p))
+		out[n++] = (char)p.data[0];
+	out[n] = 0;
+	reseq_recycle(r);
+	return n;
+}
+
+START_TEST(test_path_seen_and_expected)
+{
+	const uint64_t off = 10000000;
+	char got[16];
+
+	for (int expect = 0; expect < 2; expect++) {
+		struct reseq *r = make(0, 0, 0);
+
+		/* Control messages sent at 0.5 s over 10 ms and 60 ms. */
+		reseq_path_seen(r, off + 510000, 0, 500000 | 1);
+		reseq_path_seen(r, off + 560000, 1, 500000 | 1);
+		reseq_path_expect(r, 0, expect);
+		reseq_path_expect(r, 1, expect);
+		ck_assert_uint_eq(reseq_deadline(r), UINT64_MAX);
+		/* Data from 1.5 s on: a and c over 10 ms, b over 60 ms. */
+		int rc = reseq_push(r, off + 1510000, 0, 1500000, "a", 1);
+		if (!expect) {
+			/* Not expected, the slow path is not waited for, and b comes late. */
+			ck_assert_int_eq(rc, RESEQ_DELIVER);
+			ck_assert_int_eq(reseq_push(r, off + 1511000, 0, 1501000, "c", 1),
+			                 RESEQ_DELIVER);
+			ck_assert_int_eq(reseq_push(r, off + 1560500, 1, 1500500, "b", 1),
+			                 RESEQ_LATE);
+			reseq_free(r);
+			continue;
+		}
+		ck_assert_int_eq(rc, RESEQ_HELD);
+		ck_assert_int_eq(reseq_push(r, off + 1511000, 0, 1501000, "c", 1), RESEQ_HELD);
+		/* a waits for what the slow path may have sent before it: 60 ms + 2 ms jitter. */
+		ck_assert_uint_eq(reseq_deadline(r), off + 1500000 + 60000 + 2000);
+		ck_assert_int_eq(pop_all(r, off + 1560000, got), 0);
+		ck_assert_int_eq(reseq_push(r, off + 1560500, 1, 1500500, "b", 1), RESEQ_HELD);
+		ck_assert_int_eq(pop_all(r, off + 1560500, got), 2);
+		ck_assert_str_eq(got, "ab");
+		/* c still waits for the slow path; a control message on it sent after c says
+		 * nothing older is coming. */
+		ck_assert_uint_eq(reseq_deadline(r), off + 1501000 + 60000 + 2000);
+		reseq_path_seen(r, off + 1561200, 1, 1501200 | 1);
+		ck_assert_int_eq(pop_all(r, off + 1561200, got), 1);
+		ck_assert_str_eq(got, "c");
+		ck_assert_uint_eq(reseq_stats(r)->late, 0);
+		ck_assert_uint_eq(reseq_stats(r)->timeouts, 0);
+
+		/* No longer expected and silent: nothing waits for it. */
+		reseq_path_expect(r, 1, 0);
+		ck_assert_int_eq(reseq_push(r, off + 2010000, 0, 2000000, "d", 1), RESEQ_DELIVER);
+		/* Expected again, but 300 ms away while packets wait 200 ms at most: not waited
+		 * for either, its packets would be late anyway. */
+		reseq_path_reset(r, 1);
+		reseq_path_seen(r, off + 2300000, 1, 2000000 | 1);
+		reseq_path_expect(r, 1, 1);
+		ck_assert_int_eq(reseq_push(r, off + 2510000, 0, 2500000, "e", 1), RESEQ_DELIVER);
+		reseq_free(r);
+	}
+}
+END_TEST
+
 /* Random paths with jitter, loss and reordering within a path: whatever happens, every packet
  * comes out exactly once, those not marked late in order, none held past hold_max. */
 START_TEST(test_random_paths)
@@ -706,6 +779,7 @@ make_suite(void)
 	tcase_add_test(tc, test_equal_timestamps_keep_arrival_order);
 	tcase_add_test(tc, test_path_reset_and_reset);
 	tcase_add_test(tc, test_clock_jumps_back);
+	tcase_add_test(tc, test_path_seen_and_expected);
 	tcase_add_test(tc, test_random_paths);
 	suite_add_tcase(s, tc);
 	return s;

@@ -293,6 +293,8 @@ sim_traffic(struct sim *s, int side, uint64_t pps, size_t size)
 	g->size = size;
 	g->start = s->now;
 	g->made = 0;
+	g->waiting = false;
+	s->tun_last_seq[1 - side] = 0; /* a new stream: its numbers start again */
 }
 
 void
@@ -322,8 +324,10 @@ generate(struct sim *s, int side)
 		                    &tx);
 		if (n < 0 && errno == EAGAIN) {
 			g->blocked++;
+			g->waiting = true;
 			break; /* stays in the "TUN" until the engine can take it */
 		}
+		g->waiting = false;
 		g->made++;
 		if (n < 0) {
 			g->unreachable++;
@@ -353,9 +357,16 @@ drain(struct sim *s, int side)
 		s->tun_pkts[side]++;
 		s->tun_bytes[side] += len;
 		if (seq != UINT64_MAX) {
+			const struct sim_gen *g = &s->gen[1 - side];
 			if (s->tun_pkts[side] > 1 && seq < s->tun_last_seq[side])
 				s->tun_reorder[side]++;
 			s->tun_last_seq[side] = seq;
+			/* latency from the packet's scheduled generation time */
+			uint64_t born = g->pps ? g->start + seq * 1000000 / g->pps : s->now;
+			if (born <= s->now) {
+				s->tun_lat_sum[side] += s->now - born;
+				s->tun_lat_n[side]++;
+			}
 		}
 		if (s->tun)
 			s->tun(s->tun_ctx, side, pkt, len);
@@ -391,7 +402,9 @@ step(struct sim *s, uint64_t end)
 	for (int i = 0; i < 2; i++) {
 		if (s->e[i] && s->deadline[i] < t)
 			t = s->deadline[i];
-		if (s->gen[i].on && gen_next(&s->gen[i]) < t)
+		/* A refused generator tries again at every step, but only the engine's deadline
+		 * (which says when a send can succeed) or some other event makes one. */
+		if (s->gen[i].on && !s->gen[i].waiting && gen_next(&s->gen[i]) < t)
 			t = gen_next(&s->gen[i]);
 	}
 	if (s->nheap && s->heap[0]->at < t)

@@ -52,7 +52,8 @@ struct sim_gen {
 	size_t size;        /* IP packet size */
 	uint64_t start;     /* sim time of packet 0 */
 	uint64_t made;      /* packets generated */
-	uint64_t sent, unreachable, blocked;
+	uint64_t sent, unreachable, blocked; /* blocked: engine_send() said EAGAIN */
+	bool waiting;       /* the last send was refused: wait for the engine's deadline */
 };
 
 struct sim {
@@ -75,6 +76,7 @@ struct sim {
 	uint64_t tun_pkts[2], tun_bytes[2];
 	uint64_t tun_last_seq[2];
 	uint64_t tun_reorder[2];  /* packets whose sequence went backwards */
+	uint64_t tun_lat_sum[2], tun_lat_n[2]; /* one-way latency of generated packets, us */
 	uint64_t events[2][16];   /* by engine_event_type */
 	uint64_t key_rotations[2];
 	unsigned last_mtu_event[2];
