@@ -263,7 +263,7 @@ IPERF_PORT=5201
 iperf() {
 	local sns=$1 cns=$2 addr=$3 out=$4 sp
 	shift 4
-	run_bg "$sns" "$out.server" iperf3 -s -1 -p $IPERF_PORT
+	run_bg "$sns" "$out.server" iperf3 -s -1 -J -p $IPERF_PORT
 	sp=$BG_PID
 	wait_for 50 sh -c "ip netns exec $sns ss -Hltn 'sport = :$IPERF_PORT' | grep -q LISTEN" ||
 		die "iperf3 server did not start"
