@@ -8,6 +8,7 @@
 #   GLORYTUN    stock glorytun 0.3.4 to compare with; unset: ours alone, said loudly
 #   BENCH_OUT   where the results go (default build/bench/results/DATE-NAME)
 #   RUNS        repetitions of every measurement (default 3)
+#   BENCH_TXQUEUELEN  the TUN devices' queue length (default: the implementation's, 500)
 
 BENCH_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 W=$BENCH_TOP/bin/gt-worker
@@ -203,6 +204,11 @@ tunnel_start() {
 	wait_for 50 ip -n "$cns" link show "$T_DEVC" || die "$impl client did not start"
 	ip -n "$sns" addr add $TUN_S4 peer $TUN_C4 dev "$T_DEVS"
 	ip -n "$cns" addr add $TUN_C4 peer $TUN_S4 dev "$T_DEVC"
+	if [ -n "${BENCH_TXQUEUELEN:-}" ]; then
+		# the TUN queue, the tunnel's ingress buffer (default: what the implementation set, 500)
+		ip -n "$sns" link set "$T_DEVS" txqueuelen "$BENCH_TXQUEUELEN"
+		ip -n "$cns" link set "$T_DEVC" txqueuelen "$BENCH_TXQUEUELEN"
+	fi
 	ip -n "$sns" link set "$T_DEVS" up
 	ip -n "$cns" link set "$T_DEVC" up
 	wait_for 50 ip netns exec "$cns" "$T_BIN" path dev "$T_DEVC" ||

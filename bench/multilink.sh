@@ -81,13 +81,13 @@ one_run() {
 		tns=$GTLAB_NS_site1 tdev=$T_DEVC iv=.server_output_json.intervals
 		[ "$dir" = down ] && { args+=(-R); tns=$GTLAB_NS_conc tdev=$T_DEVS iv=.intervals; }
 		out=$BENCH_OUT/logs/$B-$impl-$t-$run.json
-		b0=$(link_bytes "$id" $dir)
+		b0=$(link_bytes "$id" "$dir")
 		d0=$(tun_txdrop "$tns" "$tdev")
-		q0=$(qdrops "$id" $dir)
+		q0=$(qdrops "$id" "$dir")
 		iperf "$GTLAB_NS_srv" "$GTLAB_NS_pc1" "$GTLAB_HOST_srv_ADDR4" "$out" "${args[@]}"
-		b1=$(link_bytes "$id" $dir)
+		b1=$(link_bytes "$id" "$dir")
 		d1=$(tun_txdrop "$tns" "$tdev")
-		q1=$(qdrops "$id" $dir)
+		q1=$(qdrops "$id" "$dir")
 		bytes=$(jqv "$out" .end.sum_received.bytes)
 		secs=$(jqv "$out" .end.sum_received.seconds)
 		if [ -z "$bytes" ] || [ -z "$secs" ]; then
@@ -102,7 +102,7 @@ one_run() {
 			"$(jqv "$out" .end.sum_sent.retransmits)"
 		# steady state: the receiver's rate over the last STEADY seconds
 		local st
-		st=$(jq -r "[$iv[].sum.bits_per_second] | .[-$STEADY:] | add / length / 1e6" "$out" \
+		st=$(jq -r "[${iv}[].sum.bits_per_second] | .[-$STEADY:] | add / length / 1e6" "$out" \
 			2>/dev/null)
 		if [ -n "$st" ] && [ "$st" != null ]; then
 			record $B "$impl" "$CIPHER" "$t" steady_pct "$run" \
