@@ -11,7 +11,7 @@
 #   BENCH_TXQUEUELEN  the TUN devices' queue length (default: the implementation's, 500)
 
 BENCH_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-W=$BENCH_TOP/bin/gt-worker
+W=${BENCH_WORKER:-$BENCH_TOP/bin/gt-worker}
 PROBE=$BENCH_TOP/build/tools/gt-gapprobe
 GTLAB=$BENCH_TOP/netns-lab/gtlab
 RUNS=${RUNS:-3}

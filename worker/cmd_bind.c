@@ -35,8 +35,7 @@ struct tunnel {
 	struct mud_addr bind, peer;
 	int chan;       /* IPC channel to the worker */
 	int logfd;      /* the worker's stderr */
-	int ctl;        /* listening control socket */
-	char ctl_path[128];
+	struct ctl_listener ctl; /* listening control socket */
 	pid_t child;
 	uint32_t seq;
 	unsigned mtu;   /* TUN MTU applied */
@@ -296,7 +295,7 @@ run_tunnel(struct tunnel *t)
 
 	while (!got_signal) {
 		struct pollfd p[3] = { { .fd = t->chan, .events = POLLIN },
-			               { .fd = t->ctl, .events = POLLIN },
+			               { .fd = t->ctl.fd, .events = POLLIN },
 			               { .fd = t->logfd, .events = POLLIN } };
 		if (poll(p, 3, -1) < 0)
 			continue;
@@ -316,7 +315,7 @@ run_tunnel(struct tunnel *t)
 			}
 		}
 		if (p[1].revents & POLLIN) {
-			int cli = accept4(t->ctl, NULL, NULL, SOCK_CLOEXEC);
+			int cli = accept4(t->ctl.fd, NULL, NULL, SOCK_CLOEXEC);
 			if (cli >= 0) {
 				serve_cli(t, cli);
 				close(cli);
@@ -340,7 +339,7 @@ cmd_bind(int argc, char **argv)
 	char err[512];
 
 	memset(&t, 0, sizeof(t));
-	t.chan = t.ctl = t.logfd = -1;
+	t.chan = t.ctl.fd = t.logfd = -1;
 	t.bind.family = AF_INET;
 	struct cmd_arg to[] = {
 		{ NULL, "IPADDR", cmd_parse_addr, &t.peer, NULL, NULL, NULL, 0 },
@@ -393,11 +392,13 @@ cmd_bind(int argc, char **argv)
 		fprintf(stderr, "couldn't create tun device\n");
 		goto fail;
 	}
-	t.ctl = ctl_listen(t.tun.name, t.ctl_path, sizeof(t.ctl_path));
-	if (t.ctl == -1) {
-		char dir[128];
-		if (ctl_rundir(dir, sizeof(dir)))
-			fprintf(stderr, "couldn't create %s/%s: %s\n", dir, t.tun.name, strerror(errno));
+	if (ctl_listen(t.tun.name, &t.ctl)) {
+		if (errno == EADDRINUSE)
+			fprintf(stderr, "couldn't create %s: a tunnel on a device named %s is running "
+			        "(in another network namespace?): choose another name with dev\n",
+			        t.ctl.path, t.tun.name);
+		else if (t.ctl.path[0])
+			fprintf(stderr, "couldn't create %s: %s\n", t.ctl.path, strerror(errno));
 		else
 			fprintf(stderr, "couldn't find a writable run/tmp directory\n");
 		goto fail;
@@ -415,8 +416,7 @@ cmd_bind(int argc, char **argv)
 	waitpid(t.child, NULL, 0);
 	while (relay_log_pending(t.logfd))
 		;
-	unlink(t.ctl_path);
-	close(t.ctl);
+	ctl_unlisten(&t.ctl);
 	close(t.chan);
 	udp_close(&t.sock);
 	tun_close(&t.tun);
@@ -427,10 +427,7 @@ fail:
 		kill(t.child, SIGTERM);
 		waitpid(t.child, NULL, 0);
 	}
-	if (t.ctl >= 0) {
-		unlink(t.ctl_path);
-		close(t.ctl);
-	}
+	ctl_unlisten(&t.ctl);
 	if (t.chan >= 0)
 		close(t.chan);
 	if (t.sock.fd > 0)

@@ -46,30 +46,60 @@ set_sun(struct sockaddr_un *sun, const char *dir, const char *name)
 	return 0;
 }
 
+static int connect_to(const char *dir, const char *name);
+
 int
-ctl_listen(const char *dev, char *path, size_t size)
+ctl_listen(const char *dev, struct ctl_listener *l)
 {
 	char dir[128];
 	struct sockaddr_un sun;
+	struct stat st;
 
+	l->fd = -1;
+	l->path[0] = 0;
 	if (!ctl_rundir(dir, sizeof(dir)))
 		return -1;
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return -1;
 	if (set_sun(&sun, dir, dev))
 		return -1;
-	snprintf(path, size, "%s", sun.sun_path);
+	snprintf(l->path, sizeof(l->path), "%s", sun.sun_path);
+	/* Someone answers: a live tunnel of that name (another netns shares this folder). */
+	int other = connect_to(dir, dev);
+	if (other >= 0) {
+		close(other);
+		errno = EADDRINUSE;
+		return -1;
+	}
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	unlink(sun.sun_path); /* a leftover of a previous run */
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || listen(fd, 8) == -1) {
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || listen(fd, 8) == -1 ||
+	    stat(sun.sun_path, &st) == -1) {
 		int e = errno;
 		close(fd);
 		errno = e;
 		return -1;
 	}
-	return fd;
+	l->fd = fd;
+	l->dev = (unsigned long long)st.st_dev;
+	l->ino = (unsigned long long)st.st_ino;
+	return 0;
+}
+
+void
+ctl_unlisten(struct ctl_listener *l)
+{
+	struct stat st;
+
+	if (l->fd < 0)
+		return;
+	if (stat(l->path, &st) == 0 && (unsigned long long)st.st_dev == l->dev &&
+	    (unsigned long long)st.st_ino == l->ino)
+		unlink(l->path);
+	close(l->fd);
+	l->fd = -1;
 }
 
 static int

@@ -17,8 +17,21 @@
 /* The folder's path into dst. Returns dst, or NULL (no writable place). */
 char *ctl_rundir(char *dst, size_t size);
 
-/* Creates, binds and listens on the socket for the device. Returns the fd or -1. */
-int ctl_listen(const char *dev, char *path, size_t size);
+/* A listening control socket and the file it was bound to. */
+struct ctl_listener {
+	int fd;
+	char path[128];
+	unsigned long long dev, ino; /* the socket file's, to remove only our own */
+};
+
+/* Creates, binds and listens on the socket for the device. A leftover socket file of a
+ * previous run is replaced; one that a running tunnel answers on (the same device name in
+ * another network namespace) is not: -1 with errno EADDRINUSE. Returns 0 or -1 with errno;
+ * l->path is set in both cases. */
+int ctl_listen(const char *dev, struct ctl_listener *l);
+
+/* Closes the socket and removes its file, unless another tunnel has replaced it since. */
+void ctl_unlisten(struct ctl_listener *l);
 
 /* Connects to the tunnel named dev, or to the only one running when dev is NULL. Returns the
  * fd, -1 (errno), CTL_ERROR_NONE or CTL_ERROR_MANY. */

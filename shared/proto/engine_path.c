@@ -209,6 +209,8 @@ engine_paths_update(struct engine *e, uint64_t now)
 		if (p->running)
 			e->rate += p->tx_rate;
 		sched_set_path(e->sched, (unsigned)i, p->running, p->tx_rate, p->rtt.val / 2);
+		/* Pace in link bytes: each datagram also costs its outer IP and UDP headers. */
+		sched_set_overhead(e->sched, (unsigned)i, p->remote.family == AF_INET6 ? 48 : 28);
 		if (e->reseq)
 			reseq_path_expect(e->reseq, (unsigned)i,
 			                  e->cfg.reseq_all_paths && p->running);

@@ -16,6 +16,7 @@ struct spath {
 	int usable;
 	uint64_t rate; /* bytes/s */
 	uint64_t owd;  /* us */
+	uint32_t hdr;  /* bytes per packet beyond the payload */
 	uint64_t q;    /* queued bytes x SCALE at time t */
 	uint64_t t;
 };
@@ -88,9 +89,14 @@ drain(struct spath *p, uint64_t now)
 static void
 add(struct spath *p, size_t size)
 {
+	if (size > Q_MAX / SCALE - p->hdr) {
+		p->q = Q_MAX;
+		return;
+	}
+	size += p->hdr;
 	uint64_t b = (uint64_t)size * SCALE;
 
-	if (size > Q_MAX / SCALE || p->q > Q_MAX - b)
+	if (p->q > Q_MAX - b)
 		p->q = Q_MAX;
 	else
 		p->q += b;
@@ -114,6 +120,17 @@ sched_set_path(struct sched *s, unsigned path, int usable, uint64_t rate, uint64
 	p->usable = usable != 0;
 	p->rate = rate < RATE_MAX ? rate : RATE_MAX;
 	p->owd = owd_us < OWD_MAX ? owd_us : OWD_MAX;
+	return 0;
+}
+
+int
+sched_set_overhead(struct sched *s, unsigned path, unsigned bytes)
+{
+	if (path >= SCHED_MAX_PATHS || bytes > 65535) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->p[path].hdr = bytes;
 	return 0;
 }
 
@@ -162,7 +179,7 @@ sched_pick(struct sched *s, uint64_t now, size_t size)
 		if (!has_room(s, p))
 			continue;
 		/* now + owd + (queue + size) / rate, rounded up; now is common to all. */
-		uint64_t q = p->q + (uint64_t)size * SCALE;
+		uint64_t q = p->q + ((uint64_t)size + p->hdr) * SCALE;
 		uint64_t at = p->owd + q / p->rate + (q % p->rate != 0);
 		if (at < best_at) {
 			best_at = at;

@@ -15,7 +15,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 W=$top/bin/gt-worker
 T=$top/build/tools/gt-tcpcheck
 id=$$
-S=gts$id C=gtc$id
+S=gts$id C=gtc$id X=gtx$id
 tmp=$(mktemp -d)
 pids=""
 
@@ -25,6 +25,7 @@ cleanup() {
 	for p in $pids; do wait "$p" 2>/dev/null; done
 	ip netns del "$S" 2>/dev/null
 	ip netns del "$C" 2>/dev/null
+	ip netns del "$X" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -113,6 +114,7 @@ run() {
 
 	ip netns exec "$C" ping -c 3 -i 0.2 -W 2 198.18.100.1 >/dev/null || fail "ping IPv4"
 	ip netns exec "$C" ping -6 -c 3 -i 0.2 -W 2 fd00:100::1 >/dev/null || fail "ping IPv6"
+	if [ "$cipher$fam" = aegis2564 ]; then same_name_elsewhere; fi
 
 	# 64 MB checked; link 1 cut once the transfer is under way
 	ip netns exec "$S" "$T" serve 198.18.100.1 7000 67108864 $id >"$tmp/tcp.log" 2>&1 &
@@ -147,6 +149,22 @@ run() {
 	for p in $pids; do wait "$p" || true; done
 	pids=""
 	wait_for 50 sh -c "! ip -n $S link show tun-s" || fail "server TUN left behind"
+}
+
+# A second tunnel named like the running client, in another network namespace (which shares the
+# control sockets' folder): it must refuse to start, and leave the first one's socket alone.
+same_name_elsewhere() {
+	ip netns add "$X"
+	ip -n "$X" link set lo up
+	if timeout 5 ip netns exec "$X" "$W" bind 127.0.0.1 5009 to 127.0.0.1 5000 keyfile "$tmp/key" \
+		dev tun-c >"$tmp/dup.log" 2>&1; then
+		fail "a second tunnel named tun-c started"
+	fi
+	cat "$tmp/dup.log"
+	grep -q "a tunnel on a device named tun-c is running" "$tmp/dup.log" ||
+		fail "no clear error for a second tun-c"
+	ip netns exec "$C" "$W" show dev tun-c >/dev/null || fail "first tun-c lost its control socket"
+	ip netns del "$X"
 }
 
 [ -x "$W" ] && [ -x "$T" ] || { echo "build bin/gt-worker and build/tools first"; exit 1; }

@@ -161,6 +161,43 @@ START_TEST(test_pacing_limit_and_next)
 }
 END_TEST
 
+/* A path is paced in the bytes its link spends: payload plus the outer headers. Without the
+ * overhead a saturated 10 Mbit/s path set to its link's rate would be sent 2% more than the link
+ * carries (1400-byte payloads, 28 bytes of IPv4 and UDP headers). */
+START_TEST(test_overhead_counts_link_bytes)
+{
+	struct sched *s = make(1, 5000);
+
+	errno = 0;
+	ck_assert_int_eq(sched_set_overhead(s, SCHED_MAX_PATHS, 28), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(sched_set_overhead(s, 0, 65536), -1);
+	ck_assert_int_eq(sched_set_overhead(s, 0, 28), 0);
+	sched_set_path(s, 0, 1, MBIT(10), 1000); /* keeps the overhead */
+	sched_account(s, 0, 0, 1000);
+	ck_assert_uint_eq(sched_queued(s, 0, 0), 1028);
+
+	struct load l = run_load(s, 1, 2000000, MBIT(20)); /* 2 s, twice the rate offered */
+	uint64_t pkts = l.total / PKT;
+	uint64_t link = l.total + pkts * 28;
+	/* Link bytes within 1% of 2 s x 10 Mbit/s (2.5 MB, the 5 ms limit is 6 kB); payload alone
+	 * is 1.96% below. */
+	ck_assert_uint_le(link, 2500000 + 25000);
+	ck_assert_uint_ge(link, 2500000 - 25000);
+	ck_assert_uint_le(l.total, 2500000 * 100 / 101);
+
+	/* Cleared with the path; IPv6's 48 counted the same way. */
+	sched_clear_path(s, 0);
+	sched_set_path(s, 0, 1, MBIT(10), 1000);
+	sched_account(s, 5000000, 0, 1000);
+	ck_assert_uint_eq(sched_queued(s, 5000000, 0), 1000);
+	sched_set_overhead(s, 0, 48);
+	sched_account(s, 5000000, 0, 1000);
+	ck_assert_uint_eq(sched_queued(s, 5000000, 0), 2048);
+	sched_free(s);
+}
+END_TEST
+
 START_TEST(test_earliest_arrival)
 {
 	struct sched *s = make(1, 100000);
@@ -332,6 +369,7 @@ make_suite(void)
 	tcase_add_test(tc, test_config);
 	tcase_add_test(tc, test_virtual_queue_drains);
 	tcase_add_test(tc, test_pacing_limit_and_next);
+	tcase_add_test(tc, test_overhead_counts_link_bytes);
 	tcase_add_test(tc, test_earliest_arrival);
 	tcase_add_test(tc, test_unusable_and_zero_rate_never_chosen);
 	tcase_add_test(tc, test_shares_follow_rates);
