@@ -78,10 +78,11 @@ show_status(const struct ctl_session *s, int term)
 	if (cmd_json) {
 		printf("{\"role\": \"%s\", \"tunnel\": \"%s\", \"pid\": %u, \"bind\": \"%s\", "
 		       "\"bind_port\": %u, \"peer\": \"%s\", \"peer_port\": %u, \"mtu\": %u, "
-		       "\"cipher\": \"%s\", \"dialect\": \"%s\", \"paths\": %d}\n",
+		       "\"cipher\": \"%s\", \"dialect\": \"%s\", \"delay\": \"%s\", "
+		       "\"paths\": %d}\n",
 		       server ? "server" : "client", st->ifname, st->pid, bind, bport, peer, pport,
 		       st->mtu, cipher, s->stats.dialect == IPC_DIALECT_MASTER ? "master" : "0.3.4",
-		       s->npaths);
+		       s->stats.delay == IPC_DELAY_EVEN ? "even" : "low", s->npaths);
 	} else if (server) {
 		printf(term ? "server %s:\n  pid:    %u\n  bind:   %s port %u\n  mtu:    %u\n"
 		              "  cipher: %s\n"

@@ -528,6 +528,7 @@ worker_send_stats(struct worker *w)
 	st.cipher = info.cipher == AEAD_AEGIS256 ? IPC_CIPHER_AEGIS256 : IPC_CIPHER_CHACHA20POLY1305;
 	st.dialect = info.dialect == MUD_MASTER ? IPC_DIALECT_MASTER : IPC_DIALECT_V1;
 	st.npaths = (uint8_t)n;
+	st.delay = engine_even_delay(w->engine) ? IPC_DELAY_EVEN : IPC_DELAY_LOW;
 	ipc_out(w, IPC_STATS, &st, sizeof(st));
 	for (int i = 0; i < n; i++) {
 		struct engine_path_info *p = &paths[i];
@@ -613,6 +614,8 @@ handle_ipc(struct worker *w, uint64_t now)
 		engine_set_timers(w->engine, m.u.conf.kxtimeout_ms * 1000,
 		                  m.u.conf.timetolerance_ms * 1000, m.u.conf.keepalive_ms * 1000,
 		                  m.u.conf.tos);
+		if (m.u.conf.delay != IPC_DELAY_UNCHANGED)
+			engine_set_even_delay(w->engine, m.u.conf.delay == IPC_DELAY_EVEN);
 		ipc_result(w, IPC_SET_CONF, 0);
 		break;
 	case IPC_STATS_REQ:

@@ -125,6 +125,24 @@ engine_set_timers(struct engine *e, uint64_t kxtimeout, uint64_t time_tolerance,
 		e->cfg.tos = tos;
 }
 
+void
+engine_set_even_delay(struct engine *e, bool on)
+{
+	e->cfg.reseq_all_paths = on;
+	if (!e->reseq)
+		return;
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		const struct engine_path *p = &e->path[i];
+		reseq_path_expect(e->reseq, (unsigned)i, on && p->used && p->running);
+	}
+}
+
+bool
+engine_even_delay(const struct engine *e)
+{
+	return e->cfg.reseq_all_paths;
+}
+
 /* ---- Clock ---- */
 
 #define RAW48_MASK ((UINT64_C(1) << 48) - 1)

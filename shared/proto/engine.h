@@ -156,6 +156,14 @@ int engine_path_del(struct engine *e, const struct mud_addr *local, const struct
 void engine_set_timers(struct engine *e, uint64_t kxtimeout, uint64_t time_tolerance,
                        uint64_t keepalive, int tos);
 
+/* Received data's delay (an addition to glorytun `set`): even (on) waits for every path
+ * selected for data, as reseq_all_paths in engine_config, so the delay does not change with the
+ * load (TCP's slow start sees from its first packet the RTT it will have at full rate); low
+ * (off, the default) delivers as soon as the paths carrying data allow (latency first). Takes
+ * effect at once. */
+void engine_set_even_delay(struct engine *e, bool on);
+bool engine_even_delay(const struct engine *e);
+
 /* ---- Input ---- */
 
 enum engine_rx {

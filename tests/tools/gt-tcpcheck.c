@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "toolargs.h"
+
 static uint64_t
 next(uint64_t *s)
 {
@@ -33,28 +35,6 @@ fill(uint8_t *buf, size_t n, uint64_t *s)
 	}
 }
 
-static int
-make_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
-		*len = sizeof(*a4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*a6);
-		return 0;
-	}
-	return -1;
-}
-
 static double
 now_s(void)
 {
@@ -70,7 +50,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 
-	if (argc != 6 || make_addr(argv[2], atoi(argv[3]), &ss, &sl)) {
+	if (argc != 6 || make_addr(argv[2], argv[3], &ss, &sl)) {
 		fprintf(stderr, "usage: gt-tcpcheck serve|send ADDR PORT BYTES SEED\n");
 		return 2;
 	}
