@@ -4,7 +4,9 @@
  *	op 0 mod 4: a datagram to the server   [op][path][len lo][len hi][len bytes]
  *	op 1 mod 4: a datagram to the client   (same layout)
  *	op 2 mod 4: time passes                [op][ms lo][ms hi]: both engines update, and each
- *	            one's datagrams are delivered to the other (the script can run real exchanges)
+ *	            one's datagrams are delivered to the other (the script can run real exchanges);
+ *	            bit 3 of op set: first toggle the delay mode (even/low) of the client, or of
+ *	            the server if bit 4 is set too
  *	op 3 mod 4: a TUN packet to send       [op][size/6]: from the client if bit 2 of op is
  *	            clear, else from the server; delivered to the other side
  *
@@ -188,6 +190,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				goto out;
 			now += ((uint64_t)data[i] | (uint64_t)data[i + 1] << 8) * 1000;
 			i += 2;
+			if (op & 8) {
+				struct engine *e = op & 16 ? s : c;
+				engine_set_even_delay(e, !engine_even_delay(e));
+			}
 			update(c, now);
 			update(s, now);
 			for (int round = 0; round < 4; round++)
