@@ -214,7 +214,7 @@ tunnel_start() {
 	wait_for 50 ip netns exec "$cns" "$T_BIN" path dev "$T_DEVC" ||
 		die "$impl client: no control socket"
 	if [ -n "${BENCH_DELAY:-}" ] && [ "$impl" = ours ]; then
-		# received data's delay (ours only: `set delay low|even`), both ends
+		# received data's delay (ours only: `set delay low|even|auto`), both ends
 		ip netns exec "$sns" "$T_BIN" set dev "$T_DEVS" delay "$BENCH_DELAY" >/dev/null &&
 			ip netns exec "$cns" "$T_BIN" set dev "$T_DEVC" delay "$BENCH_DELAY" >/dev/null ||
 			die "ours: set delay $BENCH_DELAY refused"

@@ -1,7 +1,7 @@
 /* `gt-worker set [dev NAME] [tc CS|AF|EF] [kxtimeout T] [timetolerance T] [keepalive T]
- * [delay low|even]`. Unlike glorytun 0.3.4, tc writes the DSCP in the upper six bits of the TOS
+ * [delay low|even|auto]`. Unlike glorytun 0.3.4, tc writes the DSCP in the upper six bits of the TOS
  * byte (the documented bug fix: glorytun wrote the code point unshifted). delay is ours: how
- * long received data waits for the slower paths (engine_set_even_delay()). */
+ * long received data waits for the slower paths (engine_set_delay()). */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +36,8 @@ parse_delay(void *dst, const char *w)
 		*(uint8_t *)dst = IPC_DELAY_LOW;
 	else if (!strcmp(w, "even"))
 		*(uint8_t *)dst = IPC_DELAY_EVEN;
+	else if (!strcmp(w, "auto"))
+		*(uint8_t *)dst = IPC_DELAY_AUTO;
 	else
 		return -1;
 	return 0;
@@ -53,7 +55,7 @@ cmd_set(int argc, char **argv)
 		{ "timetolerance", "SECONDS", cmd_parse_time_ms, &conf.timetolerance_ms, NULL, NULL,
 		  NULL, 0 },
 		{ "keepalive", "SECONDS", cmd_parse_time_ms, &conf.keepalive_ms, NULL, NULL, NULL, 0 },
-		{ "delay", "low|even", parse_delay, &conf.delay, NULL, NULL, NULL, 0 },
+		{ "delay", "low|even|auto", parse_delay, &conf.delay, NULL, NULL, NULL, 0 },
 		CMD_END,
 	};
 	if (cmd_parse(args, argc, argv, stdout))

@@ -528,7 +528,16 @@ worker_send_stats(struct worker *w)
 	st.cipher = info.cipher == AEAD_AEGIS256 ? IPC_CIPHER_AEGIS256 : IPC_CIPHER_CHACHA20POLY1305;
 	st.dialect = info.dialect == MUD_MASTER ? IPC_DIALECT_MASTER : IPC_DIALECT_V1;
 	st.npaths = (uint8_t)n;
-	st.delay = engine_even_delay(w->engine) ? IPC_DELAY_EVEN : IPC_DELAY_LOW;
+	switch (engine_delay(w->engine)) {
+	case ENGINE_DELAY_LOW:
+		st.delay = IPC_DELAY_LOW;
+		break;
+	case ENGINE_DELAY_EVEN:
+		st.delay = IPC_DELAY_EVEN;
+		break;
+	default:
+		st.delay = IPC_DELAY_AUTO;
+	}
 	ipc_out(w, IPC_STATS, &st, sizeof(st));
 	for (int i = 0; i < n; i++) {
 		struct engine_path_info *p = &paths[i];
@@ -615,7 +624,9 @@ handle_ipc(struct worker *w, uint64_t now)
 		                  m.u.conf.timetolerance_ms * 1000, m.u.conf.keepalive_ms * 1000,
 		                  m.u.conf.tos);
 		if (m.u.conf.delay != IPC_DELAY_UNCHANGED)
-			engine_set_even_delay(w->engine, m.u.conf.delay == IPC_DELAY_EVEN);
+			engine_set_delay(w->engine, m.u.conf.delay == IPC_DELAY_LOW    ? ENGINE_DELAY_LOW
+			                            : m.u.conf.delay == IPC_DELAY_EVEN ? ENGINE_DELAY_EVEN
+			                                                               : ENGINE_DELAY_AUTO);
 		ipc_result(w, IPC_SET_CONF, 0);
 		break;
 	case IPC_STATS_REQ:

@@ -104,7 +104,7 @@ check_path(const struct ipc_msg *m)
 static int
 check_conf(const struct ipc_msg *m)
 {
-	return m->u.conf.tos <= 255 && m->u.conf.delay <= IPC_DELAY_EVEN ? 0 : -1;
+	return m->u.conf.tos <= 255 && m->u.conf.delay <= IPC_DELAY_AUTO ? 0 : -1;
 }
 
 static int

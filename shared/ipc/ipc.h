@@ -111,8 +111,8 @@ struct ipc_path {
 enum ipc_rate_mode { IPC_RATE_UNCHANGED = 0, IPC_RATE_FIXED = 1, IPC_RATE_AUTO = 2 };
 
 /* glorytun `set`: zero leaves a value unchanged; tos < 0 too. */
-/* Received data's delay (engine_set_even_delay()). */
-enum ipc_delay { IPC_DELAY_UNCHANGED = 0, IPC_DELAY_LOW = 1, IPC_DELAY_EVEN = 2 };
+/* Received data's delay (engine_set_delay()). */
+enum ipc_delay { IPC_DELAY_UNCHANGED = 0, IPC_DELAY_LOW = 1, IPC_DELAY_EVEN = 2, IPC_DELAY_AUTO = 3 };
 
 struct ipc_conf {
 	uint64_t kxtimeout_ms;
@@ -179,7 +179,7 @@ struct ipc_stats {
 	uint8_t cipher;  /* enum ipc_cipher in use for data */
 	uint8_t dialect; /* enum ipc_dialect detected or configured */
 	uint8_t npaths;  /* IPC_PATH_STATS messages that follow */
-	uint8_t delay;   /* enum ipc_delay in force (LOW or EVEN) */
+	uint8_t delay;   /* enum ipc_delay in force (LOW, EVEN or AUTO) */
 };
 
 struct ipc_path_stats {

@@ -30,7 +30,8 @@ engine_config_default(struct engine_config *c)
 	c->replay_span = REPLAY_SPAN_DEFAULT_US;
 	c->reseq = true;
 	c->reseq_hold_max = 200 * ENGINE_MSEC;
-	c->reseq_all_paths = false;
+	c->delay = ENGINE_DELAY_AUTO;
+	c->delay_auto_spread = 30 * ENGINE_MSEC;
 }
 
 bool
@@ -44,7 +45,7 @@ engine_new(const struct engine_config *c)
 {
 	if (!c || (c->role != ENGINE_CLIENT && c->role != ENGINE_SERVER) ||
 	    !mud_dialect_name(c->dialect) || c->tos < 0 || c->tos > 255 ||
-	    c->replay_span > REPLAY_SPAN_MAX_US ||
+	    c->replay_span > REPLAY_SPAN_MAX_US || (unsigned)c->delay > ENGINE_DELAY_AUTO ||
 	    (c->reseq_capacity && (c->reseq_capacity < 2 || c->reseq_capacity > (1u << 24)))) {
 		errno = EINVAL;
 		return NULL;
@@ -125,22 +126,22 @@ engine_set_timers(struct engine *e, uint64_t kxtimeout, uint64_t time_tolerance,
 		e->cfg.tos = tos;
 }
 
-void
-engine_set_even_delay(struct engine *e, bool on)
+int
+engine_set_delay(struct engine *e, enum engine_delay d)
 {
-	e->cfg.reseq_all_paths = on;
-	if (!e->reseq)
-		return;
-	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
-		const struct engine_path *p = &e->path[i];
-		reseq_path_expect(e->reseq, (unsigned)i, on && p->used && p->running);
+	if (d != ENGINE_DELAY_LOW && d != ENGINE_DELAY_EVEN && d != ENGINE_DELAY_AUTO) {
+		errno = EINVAL;
+		return -1;
 	}
+	e->cfg.delay = d;
+	engine_delay_apply(e);
+	return 0;
 }
 
-bool
-engine_even_delay(const struct engine *e)
+enum engine_delay
+engine_delay(const struct engine *e)
 {
-	return e->cfg.reseq_all_paths;
+	return e->cfg.delay;
 }
 
 /* ---- Clock ---- */
@@ -413,9 +414,9 @@ recv_ctl(struct engine *e, uint64_t now, const struct mud_addr *local,
 	engine_ctl_recv(e, p, now, t, &m, (enum mud_dialect)d, len);
 	path_rx(e, p, now, len, false);
 	/* The resequencer knows a path from its control messages, not only from its first data
-	 * packet, which would then come late (with reseq_all_paths, engine_paths_update() tells it
+	 * packet, which would then come late (unless the delay is low, engine_delay_apply() tells it
 	 * to wait for the paths selected for data). */
-	if (e->reseq && e->cfg.reseq_all_paths && p->used)
+	if (e->reseq && e->cfg.delay != ENGINE_DELAY_LOW && p->used)
 		reseq_path_seen(e->reseq, now, (unsigned)engine_path_index(e, p), t);
 	return ENGINE_RX_CONTROL;
 }

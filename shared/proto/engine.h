@@ -52,7 +52,7 @@
  * path MTU discovery asks for don't-fragment on every datagram (IPv6 too, ENGINE_TX_DONTFRAG) and
  * re-probes a path whose confirmed size stops getting through; received data is resequenced by
  * sender timestamp (reseq.h), waiting from the start for every path selected for data
- * (reseq_all_paths); data goes on the path of earliest arrival within its rate, in bursts
+ * (engine_delay); data goes on the path of earliest arrival within its rate, in bursts
  * (sched.h), and while the tunnel carries data a client initiates at every beat on all the paths
  * selected for data, not only on those carrying it, so the server keeps them all usable.
  */
@@ -89,6 +89,16 @@ enum engine_state {
 /* Fills buf with len random bytes (key pairs). */
 typedef void engine_random_fn(void *ctx, uint8_t *buf, size_t len);
 
+/* What received data waits for before it goes to the TUN in the sender's order. LOW: the paths
+ * that carried data lately (latency first: at light load everything takes the fastest path and
+ * arrives with its delay; the first packets a path carries after a pause may come late). EVEN:
+ * every path selected for data, known from its control messages, so a flow's delay does not
+ * change with the load (TCP's slow start sees from its first packet the RTT it will have at full
+ * rate) at the price of the delay spread for light traffic. AUTO: EVEN for the running paths at
+ * most delay_auto_spread slower than the fastest, LOW for the others (a satellite link does not
+ * hold a fibre's light traffic back). */
+enum engine_delay { ENGINE_DELAY_LOW = 0, ENGINE_DELAY_EVEN = 1, ENGINE_DELAY_AUTO = 2 };
+
 struct engine_config {
 	enum engine_role role;
 	enum mud_dialect dialect;  /* client: the dialect it speaks; server: the initial guess */
@@ -103,11 +113,9 @@ struct engine_config {
 	bool reseq;                /* resequence received data (default on) */
 	uint32_t reseq_hold_max;   /* us; longest wait for an earlier packet (default 200 ms) */
 	uint32_t reseq_capacity;   /* packets the resequencer holds (0: 2048) */
-	bool reseq_all_paths;      /* wait for every path selected for data, known from its control
-	                            * messages, not only for those carrying data lately: no packet
-	                            * is late when a path starts carrying data, but at low load data
-	                            * on the fastest path waits for the delay spread (default off:
-	                            * latency first; the first packets a path carries may come late) */
+	enum engine_delay delay;   /* what received data waits for (default ENGINE_DELAY_AUTO) */
+	uint32_t delay_auto_spread; /* us; AUTO waits for running paths at most this much slower
+	                            * (one way, RTT/2) than the fastest (default 30 ms) */
 	engine_random_fn *random;  /* default: libsodium randombytes_buf */
 	void *random_ctx;
 };
@@ -156,13 +164,10 @@ int engine_path_del(struct engine *e, const struct mud_addr *local, const struct
 void engine_set_timers(struct engine *e, uint64_t kxtimeout, uint64_t time_tolerance,
                        uint64_t keepalive, int tos);
 
-/* Received data's delay (an addition to glorytun `set`): even (on) waits for every path
- * selected for data, as reseq_all_paths in engine_config, so the delay does not change with the
- * load (TCP's slow start sees from its first packet the RTT it will have at full rate); low
- * (off, the default) delivers as soon as the paths carrying data allow (latency first). Takes
- * effect at once. */
-void engine_set_even_delay(struct engine *e, bool on);
-bool engine_even_delay(const struct engine *e);
+/* Received data's delay (an addition to glorytun `set`; enum engine_delay above). Takes effect
+ * at once. Returns -1 with errno EINVAL for an unknown mode. */
+int engine_set_delay(struct engine *e, enum engine_delay d);
+enum engine_delay engine_delay(const struct engine *e);
 
 /* ---- Input ---- */
 

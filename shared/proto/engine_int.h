@@ -227,5 +227,6 @@ void engine_mtu_tunnel(struct engine *e);
 void engine_rate_snapshot(struct engine *e, struct engine_path *p, uint64_t time_field,
                           const struct mud_ctl *m, uint64_t sent_at);
 void engine_rtt_sample(struct engine_rtt *s, uint64_t sample);
+void engine_delay_apply(struct engine *e);
 
 #endif

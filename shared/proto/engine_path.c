@@ -181,6 +181,30 @@ select_level(const struct engine *e)
 	return best;
 }
 
+/* Which paths the resequencer waits for even when they carried no data lately (engine_delay). */
+void
+engine_delay_apply(struct engine *e)
+{
+	uint64_t fastest = UINT64_MAX;
+
+	if (!e->reseq)
+		return;
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		const struct engine_path *p = &e->path[i];
+		if (p->used && p->running && p->rtt.setup && p->rtt.val / 2 < fastest)
+			fastest = p->rtt.val / 2;
+	}
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		const struct engine_path *p = &e->path[i];
+		bool on = p->used && p->running;
+		if (e->cfg.delay == ENGINE_DELAY_LOW)
+			on = false;
+		else if (e->cfg.delay == ENGINE_DELAY_AUTO)
+			on = on && p->rtt.setup && p->rtt.val / 2 <= fastest + e->cfg.delay_auto_spread;
+		reseq_path_expect(e->reseq, (unsigned)i, on);
+	}
+}
+
 void
 engine_paths_update(struct engine *e, uint64_t now)
 {
@@ -211,14 +235,12 @@ engine_paths_update(struct engine *e, uint64_t now)
 		sched_set_path(e->sched, (unsigned)i, p->running, p->tx_rate, p->rtt.val / 2);
 		/* Pace in link bytes: each datagram also costs its outer IP and UDP headers. */
 		sched_set_overhead(e->sched, (unsigned)i, p->remote.family == AF_INET6 ? 48 : 28);
-		if (e->reseq)
-			reseq_path_expect(e->reseq, (unsigned)i,
-			                  e->cfg.reseq_all_paths && p->running);
 		if (p->ok != p->reported_ok) {
 			p->reported_ok = p->ok;
 			engine_event(e, p->ok ? ENGINE_EV_PATH_UP : ENGINE_EV_PATH_DOWN, i, 0);
 		}
 	}
+	engine_delay_apply(e);
 
 	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
 		struct engine_path *p = &e->path[i];

@@ -5,8 +5,8 @@
  *	op 1 mod 4: a datagram to the client   (same layout)
  *	op 2 mod 4: time passes                [op][ms lo][ms hi]: both engines update, and each
  *	            one's datagrams are delivered to the other (the script can run real exchanges);
- *	            bit 3 of op set: first toggle the delay mode (even/low) of the client, or of
- *	            the server if bit 4 is set too
+ *	            bit 3 of op set: first move the delay mode (low, even, auto) of the client,
+ *	            or of the server if bit 4 is set too, to the next one
  *	op 3 mod 4: a TUN packet to send       [op][size/6]: from the client if bit 2 of op is
  *	            clear, else from the server; delivered to the other side
  *
@@ -192,7 +192,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			i += 2;
 			if (op & 8) {
 				struct engine *e = op & 16 ? s : c;
-				engine_set_even_delay(e, !engine_even_delay(e));
+				engine_set_delay(e, (enum engine_delay)((engine_delay(e) + 1) % 3));
 			}
 			update(c, now);
 			update(s, now);

@@ -111,13 +111,15 @@ run() {
 	got=$(ip netns exec "$C" "$W" show dev tun-c)
 	echo "$got"
 	case "$got" in *" $cipher") ;; *) fail "cipher is not $cipher: $got" ;; esac
-	# delay even/low (ours): set on a running tunnel, shown by --json show
-	ip netns exec "$C" "$W" --json show dev tun-c | grep -q '"delay": "low"' || fail "delay not low"
+	# delay auto (the default), even, low (ours): set on a running tunnel, shown by --json show
+	ip netns exec "$C" "$W" --json show dev tun-c | grep -q '"delay": "auto"' || fail "delay not auto"
 	ip netns exec "$C" "$W" set dev tun-c delay even || fail "set delay even"
 	ip netns exec "$C" "$W" --json show dev tun-c | grep -q '"delay": "even"' || fail "delay not even"
 	if ip netns exec "$C" "$W" set dev tun-c delay fast 2>/dev/null; then fail "delay fast taken"; fi
 	ip netns exec "$C" "$W" set dev tun-c delay low || fail "set delay low"
-	ip netns exec "$C" "$W" --json show dev tun-c | grep -q '"delay": "low"' || fail "delay not back to low"
+	ip netns exec "$C" "$W" --json show dev tun-c | grep -q '"delay": "low"' || fail "delay not low"
+	ip netns exec "$C" "$W" set dev tun-c delay auto || fail "set delay auto"
+	ip netns exec "$C" "$W" --json show dev tun-c | grep -q '"delay": "auto"' || fail "delay not back to auto"
 
 	ip netns exec "$C" ping -c 3 -i 0.2 -W 2 198.18.100.1 >/dev/null || fail "ping IPv4"
 	ip netns exec "$C" ping -6 -c 3 -i 0.2 -W 2 fd00:100::1 >/dev/null || fail "ping IPv6"

@@ -30,7 +30,8 @@ struct setup {
 	bool server_reseq; /* default true */
 	bool no_server_reseq;
 	uint32_t reseq_capacity;
-	bool reseq_all_paths;
+	bool reseq_all_paths; /* delay even */
+	bool delay_low;       /* delay low; neither: the default, auto */
 };
 
 static struct engine *
@@ -48,7 +49,10 @@ make_engine(struct sim *s, int side, const struct setup *o)
 	if (side == SIM_SERVER && o->no_server_reseq)
 		c.reseq = false;
 	c.reseq_capacity = o->reseq_capacity;
-	c.reseq_all_paths = o->reseq_all_paths;
+	if (o->reseq_all_paths)
+		c.delay = ENGINE_DELAY_EVEN;
+	else if (o->delay_low)
+		c.delay = ENGINE_DELAY_LOW;
 	struct engine *e = engine_new(&c);
 	ck_assert_ptr_nonnull(e);
 	return e;
@@ -646,15 +650,16 @@ START_TEST(test_resequencing_improvement)
 }
 END_TEST
 
-/* The default trades the first packets of a path that starts carrying data (they may come
- * late once) for latency: 100 small packets/s over a 10 ms and a 60 ms path all go on the fast
- * path, and with the default (_i = 0) they reach the server's TUN in about 10 ms; waiting for
- * every path selected for data (_i = 1, reseq_all_paths) holds each for the 50 ms spread; so
- * does the even delay set on a running engine (_i = 2), and setting it back to low (_i = 3)
- * returns to 10 ms. */
+/* Low delay trades the first packets of a path that starts carrying data (they may come late
+ * once) for latency: 100 small packets/s over a 10 ms and a 60 ms path all go on the fast path,
+ * and with delay low (_i = 0) they reach the server's TUN in about 10 ms; waiting for every path
+ * selected for data (_i = 1, delay even) holds each for the 50 ms spread; so does even set on a
+ * running engine (_i = 2), and setting it back to low (_i = 3) returns to 10 ms. The default,
+ * auto (_i = 4), does not wait for a path 50 ms slower than the fastest. */
 START_TEST(test_resequencing_keeps_low_latency)
 {
-	struct setup o = {.dialect = MUD_V1, .aes = true, .reseq_all_paths = _i == 1};
+	struct setup o = {.dialect = MUD_V1, .aes = true, .reseq_all_paths = _i == 1,
+	                  .delay_low = _i == 0};
 	struct sim s;
 
 	setup_pair(&s, &o, 52);
@@ -663,29 +668,70 @@ START_TEST(test_resequencing_keeps_low_latency)
 	sim_client_path(&s, 0, ENGINE_STATE_UP, 500000, 500000);
 	sim_client_path(&s, 1, ENGINE_STATE_UP, 500000, 500000);
 	sim_run(&s, 3 * SEC);
-	ck_assert(engine_even_delay(s.e[SIM_SERVER]) == (_i == 1));
-	if (_i >= 2) {
-		engine_set_even_delay(s.e[SIM_SERVER], true);
-		ck_assert(engine_even_delay(s.e[SIM_SERVER]));
+	ck_assert_int_eq(engine_delay(s.e[SIM_SERVER]), _i == 0   ? ENGINE_DELAY_LOW
+	                                                : _i == 1 ? ENGINE_DELAY_EVEN
+	                                                          : ENGINE_DELAY_AUTO);
+	if (_i == 2 || _i == 3) {
+		ck_assert_int_eq(engine_set_delay(s.e[SIM_SERVER], ENGINE_DELAY_EVEN), 0);
+		ck_assert_int_eq(engine_delay(s.e[SIM_SERVER]), ENGINE_DELAY_EVEN);
 	}
 	if (_i == 3) {
 		sim_traffic(&s, SIM_CLIENT, 100, 200);
 		sim_run(&s, 1 * SEC);
 		sim_traffic_stop(&s, SIM_CLIENT);
 		sim_run(&s, 1 * SEC);
-		engine_set_even_delay(s.e[SIM_SERVER], false);
+		ck_assert_int_eq(engine_set_delay(s.e[SIM_SERVER], ENGINE_DELAY_LOW), 0);
 		s.tun_lat_sum[SIM_SERVER] = s.tun_lat_n[SIM_SERVER] = 0;
 	}
+	errno = 0;
+	ck_assert_int_eq(engine_set_delay(s.e[SIM_CLIENT], (enum engine_delay)7), -1);
+	ck_assert_int_eq(errno, EINVAL);
 	sim_traffic(&s, SIM_CLIENT, 100, 200);
 	sim_run(&s, 3 * SEC);
 	sim_traffic_stop(&s, SIM_CLIENT);
 	sim_run(&s, 1 * SEC);
 	ck_assert_uint_ge(s.tun_lat_n[SIM_SERVER], 250);
 	uint64_t mean = s.tun_lat_sum[SIM_SERVER] / s.tun_lat_n[SIM_SERVER];
-	if (_i == 0 || _i == 3)
+	if (_i == 0 || _i == 3 || _i == 4)
 		ck_assert_msg(mean < 15 * MS, "mean latency %llu us", (unsigned long long)mean);
 	else
 		ck_assert_msg(mean > 40 * MS, "mean latency %llu us", (unsigned long long)mean);
+	sim_free(&s);
+}
+END_TEST
+
+/* Delay auto waits for the running paths at most 30 ms slower than the fastest, not for the
+ * others: light traffic over paths of 10, 30 and 150 ms one way all takes the 10 ms path and
+ * reaches the TUN after about 30 ms (the 150 ms path does not hold it back); with delay even it
+ * waits for the 150 ms path, with low it comes in 10 ms. */
+START_TEST(test_delay_auto_waits_for_near_paths)
+{
+	struct setup o = {.dialect = MUD_V1, .aes = true, .reseq_all_paths = _i == 1,
+	                  .delay_low = _i == 2};
+	struct sim s;
+
+	setup_pair(&s, &o, 53);
+	sim_add_path(&s, 0, 10 * MS);
+	sim_add_path(&s, 1, 30 * MS);
+	sim_add_path(&s, 2, 150 * MS);
+	for (int i = 0; i < 3; i++)
+		sim_client_path(&s, i, ENGINE_STATE_UP, 500000, 500000);
+	sim_run(&s, 5 * SEC);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(info_of(&s, SIM_CLIENT, i).ok, "path %d not ok", i);
+	sim_traffic(&s, SIM_CLIENT, 100, 200);
+	sim_run(&s, 3 * SEC);
+	sim_traffic_stop(&s, SIM_CLIENT);
+	sim_run(&s, 1 * SEC);
+	ck_assert_uint_ge(s.tun_lat_n[SIM_SERVER], 250);
+	uint64_t mean = s.tun_lat_sum[SIM_SERVER] / s.tun_lat_n[SIM_SERVER];
+	if (_i == 0)
+		ck_assert_msg(mean > 25 * MS && mean < 45 * MS, "mean latency %llu us",
+		              (unsigned long long)mean);
+	else if (_i == 1)
+		ck_assert_msg(mean > 130 * MS, "mean latency %llu us", (unsigned long long)mean);
+	else
+		ck_assert_msg(mean < 15 * MS, "mean latency %llu us", (unsigned long long)mean);
 	sim_free(&s);
 }
 END_TEST
@@ -2001,7 +2047,8 @@ make_suite(void)
 	tcase_add_loop_test(tc, test_peer_restart_clock_behind, 0, 2);
 	tcase_add_test(tc, test_timestamps_unique_improvement);
 	tcase_add_loop_test(tc, test_resequencing_improvement, 0, 2);
-	tcase_add_loop_test(tc, test_resequencing_keeps_low_latency, 0, 4);
+	tcase_add_loop_test(tc, test_resequencing_keeps_low_latency, 0, 5);
+	tcase_add_loop_test(tc, test_delay_auto_waits_for_near_paths, 0, 3);
 	tcase_add_loop_test(tc, test_download_uses_every_path, 0, 2);
 	tcase_add_loop_test(tc, test_pacing_counts_headers_improvement, 0, 2);
 	suite_add_tcase(s, tc);
