@@ -650,6 +650,20 @@ START_TEST(test_resequencing_improvement)
 }
 END_TEST
 
+/* 100 packets/s of 200 bytes from the client for 3 s: their mean one-way latency to the
+ * server's TUN. */
+static uint64_t
+light_traffic_latency(struct sim *s)
+{
+	s->tun_lat_sum[SIM_SERVER] = s->tun_lat_n[SIM_SERVER] = 0;
+	sim_traffic(s, SIM_CLIENT, 100, 200);
+	sim_run(s, 3 * SEC);
+	sim_traffic_stop(s, SIM_CLIENT);
+	sim_run(s, 1 * SEC);
+	ck_assert_uint_ge(s->tun_lat_n[SIM_SERVER], 250);
+	return s->tun_lat_sum[SIM_SERVER] / s->tun_lat_n[SIM_SERVER];
+}
+
 /* Low delay trades the first packets of a path that starts carrying data (they may come late
  * once) for latency: 100 small packets/s over a 10 ms and a 60 ms path all go on the fast path,
  * and with delay low (_i = 0) they reach the server's TUN in about 10 ms; waiting for every path
@@ -681,17 +695,11 @@ START_TEST(test_resequencing_keeps_low_latency)
 		sim_traffic_stop(&s, SIM_CLIENT);
 		sim_run(&s, 1 * SEC);
 		ck_assert_int_eq(engine_set_delay(s.e[SIM_SERVER], ENGINE_DELAY_LOW), 0);
-		s.tun_lat_sum[SIM_SERVER] = s.tun_lat_n[SIM_SERVER] = 0;
 	}
 	errno = 0;
 	ck_assert_int_eq(engine_set_delay(s.e[SIM_CLIENT], (enum engine_delay)7), -1);
 	ck_assert_int_eq(errno, EINVAL);
-	sim_traffic(&s, SIM_CLIENT, 100, 200);
-	sim_run(&s, 3 * SEC);
-	sim_traffic_stop(&s, SIM_CLIENT);
-	sim_run(&s, 1 * SEC);
-	ck_assert_uint_ge(s.tun_lat_n[SIM_SERVER], 250);
-	uint64_t mean = s.tun_lat_sum[SIM_SERVER] / s.tun_lat_n[SIM_SERVER];
+	uint64_t mean = light_traffic_latency(&s);
 	if (_i == 0 || _i == 3 || _i == 4)
 		ck_assert_msg(mean < 15 * MS, "mean latency %llu us", (unsigned long long)mean);
 	else
@@ -719,12 +727,7 @@ START_TEST(test_delay_auto_waits_for_near_paths)
 	sim_run(&s, 5 * SEC);
 	for (int i = 0; i < 3; i++)
 		ck_assert_msg(info_of(&s, SIM_CLIENT, i).ok, "path %d not ok", i);
-	sim_traffic(&s, SIM_CLIENT, 100, 200);
-	sim_run(&s, 3 * SEC);
-	sim_traffic_stop(&s, SIM_CLIENT);
-	sim_run(&s, 1 * SEC);
-	ck_assert_uint_ge(s.tun_lat_n[SIM_SERVER], 250);
-	uint64_t mean = s.tun_lat_sum[SIM_SERVER] / s.tun_lat_n[SIM_SERVER];
+	uint64_t mean = light_traffic_latency(&s);
 	if (_i == 0)
 		ck_assert_msg(mean > 25 * MS && mean < 45 * MS, "mean latency %llu us",
 		              (unsigned long long)mean);
