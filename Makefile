@@ -171,7 +171,7 @@ lab-bins: $(LAB_BINS)
 
 # Test tools: each tests/tools/NAME.c is a program of its own, build/tools/NAME.
 TOOLS := $(patsubst tests/tools/%.c,build/tools/%,$(wildcard tests/tools/*.c))
-build/tools/%: tests/tools/%.c tests/tools/toolargs.h
+build/tools/%: tests/tools/%.c tests/tools/toollib.h
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
 tools: $(TOOLS)

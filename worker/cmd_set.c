@@ -32,14 +32,11 @@ parse_dscp(void *dst, const char *w)
 static int
 parse_delay(void *dst, const char *w)
 {
-	if (!strcmp(w, "low"))
-		*(uint8_t *)dst = IPC_DELAY_LOW;
-	else if (!strcmp(w, "even"))
-		*(uint8_t *)dst = IPC_DELAY_EVEN;
-	else if (!strcmp(w, "auto"))
-		*(uint8_t *)dst = IPC_DELAY_AUTO;
-	else
+	enum ipc_delay d = ipc_delay_from_name(w);
+
+	if (d == IPC_DELAY_UNCHANGED)
 		return -1;
+	*(uint8_t *)dst = (uint8_t)d;
 	return 0;
 }
 

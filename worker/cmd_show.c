@@ -82,9 +82,7 @@ show_status(const struct ctl_session *s, int term)
 		       "\"paths\": %d}\n",
 		       server ? "server" : "client", st->ifname, st->pid, bind, bport, peer, pport,
 		       st->mtu, cipher, s->stats.dialect == IPC_DIALECT_MASTER ? "master" : "0.3.4",
-		       s->stats.delay == IPC_DELAY_EVEN  ? "even"
-		       : s->stats.delay == IPC_DELAY_LOW ? "low"
-		                                         : "auto",
+		       ipc_delay_name(s->stats.delay) ? ipc_delay_name(s->stats.delay) : "?",
 		       s->npaths);
 	} else if (server) {
 		printf(term ? "server %s:\n  pid:    %u\n  bind:   %s port %u\n  mtu:    %u\n"

@@ -46,7 +46,24 @@ set_sun(struct sockaddr_un *sun, const char *dir, const char *name)
 	return 0;
 }
 
-static int connect_to(const char *dir, const char *name);
+static int
+connect_to(const char *dir, const char *name)
+{
+	struct sockaddr_un sun;
+
+	if (set_sun(&sun, dir, name))
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
 
 int
 ctl_listen(const char *dev, struct ctl_listener *l)
@@ -100,25 +117,6 @@ ctl_unlisten(struct ctl_listener *l)
 		unlink(l->path);
 	close(l->fd);
 	l->fd = -1;
-}
-
-static int
-connect_to(const char *dir, const char *name)
-{
-	struct sockaddr_un sun;
-
-	if (set_sun(&sun, dir, name))
-		return -1;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
 }
 
 int

@@ -49,6 +49,19 @@ wk_tun_addr() {
 	ip -n "$_wns" link set "$3" up
 }
 
+# wk_pair LAB SITE SDEV CDEV DIR: tunnel 1 of the lab: a fresh key DIR/key, a server on port
+# 5000 of the concentrator (device SDEV, log DIR/srv.log) and its client on node SITE (CDEV,
+# DIR/cli.log, to the concentrator's public IPv4 address), both devices addressed and up. Says
+# which end did not start and fails.
+wk_pair() {
+	"$GT_WORKER" keygen >"$5/key" || return 1
+	wk_start "$1" conc "$3" "$5/srv.log" 0.0.0.0 5000 keyfile "$5/key" ||
+		{ echo "wk_pair: the server did not start" >&2; return 1; }
+	wk_start "$1" "$2" "$4" "$5/cli.log" 0.0.0.0 5000 to "$GTLAB_PUB4" 5000 keyfile "$5/key" ||
+		{ echo "wk_pair: the client did not start" >&2; return 1; }
+	wk_tun_addr "$1" conc "$3" 1 1 && wk_tun_addr "$1" "$2" "$4" 1 2
+}
+
 # wk_tun_ip N END [6]: tunnel n's address of END (1 concentrator, 2 site).
 wk_tun_ip() {
 	if [ "${3-4}" = 6 ]; then

@@ -355,3 +355,24 @@ ipc_msg_clear(struct ipc_msg *msg)
 	msg->nfds = 0;
 	sodium_memzero(&msg->u, sizeof(msg->u));
 }
+
+static const char *const delay_names[] = {
+	[IPC_DELAY_LOW] = "low",
+	[IPC_DELAY_EVEN] = "even",
+	[IPC_DELAY_AUTO] = "auto",
+};
+
+const char *
+ipc_delay_name(unsigned d)
+{
+	return d < sizeof(delay_names) / sizeof(delay_names[0]) ? delay_names[d] : NULL;
+}
+
+enum ipc_delay
+ipc_delay_from_name(const char *name)
+{
+	for (unsigned d = IPC_DELAY_LOW; d <= IPC_DELAY_AUTO; d++)
+		if (!strcmp(name, delay_names[d]))
+			return (enum ipc_delay)d;
+	return IPC_DELAY_UNCHANGED;
+}

@@ -114,6 +114,11 @@ enum ipc_rate_mode { IPC_RATE_UNCHANGED = 0, IPC_RATE_FIXED = 1, IPC_RATE_AUTO =
 /* Received data's delay (engine_set_delay()). */
 enum ipc_delay { IPC_DELAY_UNCHANGED = 0, IPC_DELAY_LOW = 1, IPC_DELAY_EVEN = 2, IPC_DELAY_AUTO = 3 };
 
+/* "low", "even", "auto" (the words of `gt-worker set delay`), or NULL for anything else. */
+const char *ipc_delay_name(unsigned d);
+/* The delay a word names, or IPC_DELAY_UNCHANGED for another word. */
+enum ipc_delay ipc_delay_from_name(const char *name);
+
 struct ipc_conf {
 	uint64_t kxtimeout_ms;
 	uint64_t timetolerance_ms;

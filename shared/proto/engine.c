@@ -129,7 +129,7 @@ engine_set_timers(struct engine *e, uint64_t kxtimeout, uint64_t time_tolerance,
 int
 engine_set_delay(struct engine *e, enum engine_delay d)
 {
-	if (d != ENGINE_DELAY_LOW && d != ENGINE_DELAY_EVEN && d != ENGINE_DELAY_AUTO) {
+	if ((unsigned)d > ENGINE_DELAY_AUTO) {
 		errno = EINVAL;
 		return -1;
 	}

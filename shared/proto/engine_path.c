@@ -54,6 +54,8 @@ engine_path_create(struct engine *e, const struct mud_addr *local, const struct 
 		p->fixed_rate = 1;
 		p->loss_limit = 255;
 		p->idle = now;
+		/* Pace in link bytes: each datagram also costs its outer IP and UDP headers. */
+		sched_set_overhead(e->sched, (unsigned)i, remote->family == AF_INET6 ? 48 : 28);
 		engine_event(e, ENGINE_EV_PATH_NEW, i, 0);
 		return p;
 	}
@@ -233,8 +235,6 @@ engine_paths_update(struct engine *e, uint64_t now)
 		if (p->running)
 			e->rate += p->tx_rate;
 		sched_set_path(e->sched, (unsigned)i, p->running, p->tx_rate, p->rtt.val / 2);
-		/* Pace in link bytes: each datagram also costs its outer IP and UDP headers. */
-		sched_set_overhead(e->sched, (unsigned)i, p->remote.family == AF_INET6 ? 48 : 28);
 		if (p->ok != p->reported_ok) {
 			p->reported_ok = p->ok;
 			engine_event(e, p->ok ? ENGINE_EV_PATH_UP : ENGINE_EV_PATH_DOWN, i, 0);

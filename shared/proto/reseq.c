@@ -186,25 +186,41 @@ unwrap(const struct reseq *r, uint64_t ts)
 	return r->ext_top - ((UINT64_C(1) << 48) - d);
 }
 
+/* The first thing heard of path p (data or control) starts its estimates: 1, or 0 when the
+ * path was known already. */
+static int
+path_first(struct reseq *r, unsigned p, uint64_t now, uint64_t ext)
+{
+	struct path *ps = &r->paths[p];
+
+	if (r->seen & (UINT32_C(1) << p))
+		return 0;
+	r->seen |= UINT32_C(1) << p;
+	ps->off = (int64_t)(now - ext);
+	ps->dev = 0;
+	ps->max_ext = ext;
+	return 1;
+}
+
+/* One (arrival - timestamp) sample into the path's smoothed offset and deviation. */
+static void
+path_offset_sample(struct path *ps, uint64_t now, uint64_t ext)
+{
+	int64_t err = (int64_t)(now - ext) - ps->off;
+
+	ps->off += err / 8;
+	ps->dev += ((err < 0 ? -err : err) - ps->dev) / 4;
+}
+
 static void
 path_arrival(struct reseq *r, unsigned p, uint64_t now, uint64_t ext)
 {
-	struct path *ps = &r->paths[p];
-	int64_t sample = (int64_t)(now - ext);
-
-	if (!(r->seen & (UINT32_C(1) << p))) {
-		r->seen |= UINT32_C(1) << p;
-		ps->off = sample;
-		ps->dev = 0;
-		ps->max_ext = ext;
-	} else {
-		int64_t err = sample - ps->off;
-		ps->off += err / 8;
-		ps->dev += ((err < 0 ? -err : err) - ps->dev) / 4;
-		if (ext > ps->max_ext)
-			ps->max_ext = ext;
+	if (!path_first(r, p, now, ext)) {
+		path_offset_sample(&r->paths[p], now, ext);
+		if (ext > r->paths[p].max_ext)
+			r->paths[p].max_ext = ext;
 	}
-	ps->last = now;
+	r->paths[p].last = now;
 }
 
 /* When a packet with timestamp ext that arrived at arrival may go, if it is the oldest held: 0
@@ -344,11 +360,7 @@ reseq_path_seen(struct reseq *r, uint64_t now, unsigned path, uint64_t ts)
 		r->started = 1;
 	}
 	ps = &r->paths[path];
-	if (!(r->seen & (UINT32_C(1) << path))) {
-		r->seen |= UINT32_C(1) << path;
-		ps->off = (int64_t)(now - ext);
-		ps->dev = 0;
-		ps->max_ext = ext;
+	if (path_first(r, path, now, ext)) {
 		ps->last = 0;
 		return;
 	}
@@ -356,9 +368,7 @@ reseq_path_seen(struct reseq *r, uint64_t now, unsigned path, uint64_t ts)
 		ps->max_ext = ext;
 	if (ps->last && ps->last + r->c.idle_us > now)
 		return; /* carrying data: its own packets measure it */
-	int64_t err = (int64_t)(now - ext) - ps->off;
-	ps->off += err / 8;
-	ps->dev += ((err < 0 ? -err : err) - ps->dev) / 4;
+	path_offset_sample(ps, now, ext);
 }
 
 void

@@ -42,13 +42,8 @@ die() {
 lab "$L" up "$TMP/cut.scn" >/dev/null
 eval "$(lab "$L" env)"
 A=$GTLAB_LINK_a_SITE4 B=$GTLAB_LINK_b_SITE4
-"$GT_WORKER" keygen >"$TMP/key"
 : >"$TMP/tcp.log"
-wk_start "$L" conc "$SD" "$TMP/srv.log" 0.0.0.0 5000 keyfile "$TMP/key" || die "server"
-wk_start "$L" site "$CD" "$TMP/cli.log" 0.0.0.0 5000 to "$GTLAB_PUB4" 5000 \
-	keyfile "$TMP/key" || die "client"
-wk_tun_addr "$L" conc "$SD" 1 1
-wk_tun_addr "$L" site "$CD" 1 2
+wk_pair "$L" site "$SD" "$CD" "$TMP" || die "the tunnel did not start"
 wk_path "$L" site "$CD" "$A" up 50mbit 50mbit
 wk_path "$L" site "$CD" "$B" up 30mbit 30mbit
 wk_poll 10 wk_paths_ok "$L" site "$CD" 2 || die "the paths did not come up"

@@ -43,26 +43,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "toolargs.h"
+#include "toollib.h"
 
 #define MAGIC 0x67617070u /* "gapp" */
 #define HDR_SIZE 16
 #define MAX_SIZE 1400
 #define MAX_COUNT 10000000u
-#define MS 1000000LL
 
 struct rec {
 	int64_t send_ns, recv_ns; /* recv_ns 0: not received */
 };
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int
 parse_i64(const char *s, int64_t *out)
@@ -77,34 +67,19 @@ parse_i64(const char *s, int64_t *out)
 	return 0;
 }
 
+/* n bytes, big-endian. */
 static void
-put32(uint8_t *p, uint32_t v)
+put_be(uint8_t *p, uint64_t v, int n)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++)
-		v = v << 8 | p[i];
-	return v;
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
 }
 
 static uint64_t
-get64(const uint8_t *p)
+get_be(const uint8_t *p, int n)
 {
 	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < n; i++)
 		v = v << 8 | p[i];
 	return v;
 }
@@ -131,7 +106,7 @@ cmd_send(int argc, char **argv)
 	}
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	memset(buf, 0, sizeof(buf));
-	put32(buf, MAGIC);
+	put_be(buf, MAGIC, 4);
 
 	uint64_t errors = 0;
 	int64_t late_max = 0;
@@ -144,8 +119,8 @@ cmd_send(int argc, char **argv)
 		int64_t t = now_ns();
 		if (t - due > late_max)
 			late_max = t - due;
-		put32(buf + 4, (uint32_t)i);
-		put64(buf + 8, (uint64_t)t);
+		put_be(buf + 4, (uint32_t)i, 4);
+		put_be(buf + 8, (uint64_t)t, 8);
 		if (send(fd, buf, size, 0) == -1)
 			errors++; /* the route is gone for a moment: counted, the stream goes on */
 	}
@@ -185,37 +160,23 @@ cmd_recv(int argc, char **argv)
 	uint64_t received = 0, dup = 0, foreign = 0;
 	int64_t last = 0, end = 0, start = now_ns();
 	for (;;) {
-		int64_t t = now_ns();
-		int timeout;
-		if (!last) { /* nothing yet: give up after a minute */
-			if (t - start >= 60000 * MS)
-				break;
-			timeout = 1000;
-		} else if (end) {
-			if (t >= end)
-				break;
-			timeout = (int)((end - t) / MS) + 1;
-		} else {
-			if (t - last >= (int64_t)idle_ms * MS)
-				break;
-			timeout = (int)(((int64_t)idle_ms * MS - (t - last)) / MS) + 1;
-		}
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		int n = poll(&pfd, 1, timeout);
-		if (n == -1 && errno != EINTR) {
+		int w = recv_wait(fd, start, last, end, idle_ms);
+		if (w == -2) {
 			perror("gt-gapprobe: poll");
 			return 1;
 		}
-		if (n <= 0)
+		if (w < 0)
+			break;
+		if (w == 0)
 			continue;
 		uint8_t buf[MAX_SIZE + 1];
 		ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		int64_t at = now_ns();
-		if (got < HDR_SIZE || get32(buf) != MAGIC) {
+		if (got < HDR_SIZE || get_be(buf, 4) != MAGIC) {
 			foreign++;
 			continue;
 		}
-		uint32_t seq = get32(buf + 4);
+		uint32_t seq = (uint32_t)get_be(buf + 4, 4);
 		if (seq >= count) {
 			foreign++;
 			continue;
@@ -225,7 +186,7 @@ cmd_recv(int argc, char **argv)
 			dup++;
 			continue;
 		}
-		r[seq].send_ns = (int64_t)get64(buf + 8);
+		r[seq].send_ns = (int64_t)get_be(buf + 8, 8);
 		r[seq].recv_ns = at;
 		received++;
 		if (seq == count - 1 && !end)

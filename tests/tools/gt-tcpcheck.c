@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "toolargs.h"
+#include "toollib.h"
 
 static uint64_t
 next(uint64_t *s)

@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "toolargs.h"
+#include "toollib.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -37,16 +37,6 @@
 
 #define MAX_SIZE 1472
 #define BATCH 64
-#define MS 1000000LL
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void
 big_buffer(int fd, int opt, int force_opt)
@@ -180,24 +170,14 @@ cmd_recv(int argc, char **argv)
 	uint64_t bytes = 0, pkts = 0;
 	int64_t first = 0, last = 0, start = now_ns();
 	for (;;) {
-		int64_t t = now_ns();
-		int timeout;
-		if (!first) {
-			if (t - start >= 60000 * MS)
-				break;
-			timeout = 1000;
-		} else {
-			if (t - last >= (int64_t)idle_ms * MS)
-				break;
-			timeout = (int)(((int64_t)idle_ms * MS - (t - last)) / MS) + 1;
-		}
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		int n = poll(&pfd, 1, timeout);
-		if (n == -1 && errno != EINTR) {
+		int w = recv_wait(fd, start, last, 0, idle_ms);
+		if (w == -2) {
 			perror("gt-udpflood: poll");
 			return 1;
 		}
-		if (n <= 0)
+		if (w < 0)
+			break;
+		if (w == 0)
 			continue;
 		for (;;) {
 			int got = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);

@@ -280,6 +280,14 @@ START_TEST(test_bad_payloads)
 	ck_assert_int_eq(ipc_send(sp[0], IPC_PATH, 0, &p, sizeof(p), NULL, 0), 0);
 	expect_refused(sp[1], IPC_FROM_SUPERVISOR, "bad payload");
 
+	/* the words of `set delay` */
+	for (unsigned d = IPC_DELAY_LOW; d <= IPC_DELAY_AUTO; d++)
+		ck_assert_uint_eq(ipc_delay_from_name(ipc_delay_name(d)), d);
+	ck_assert_str_eq(ipc_delay_name(IPC_DELAY_AUTO), "auto");
+	ck_assert_ptr_null(ipc_delay_name(IPC_DELAY_UNCHANGED));
+	ck_assert_ptr_null(ipc_delay_name(IPC_DELAY_AUTO + 1));
+	ck_assert_uint_eq(ipc_delay_from_name("fast"), IPC_DELAY_UNCHANGED);
+
 	struct ipc_conf cf = { .tos = -1, .delay = IPC_DELAY_EVEN };
 	ck_assert_int_eq(ipc_send(sp[0], IPC_SET_CONF, 0, &cf, sizeof(cf), NULL, 0), 0);
 	ck_assert_int_eq(ipc_recv(sp[1], &m, IPC_FROM_SUPERVISOR, &why), 1);
