@@ -43,6 +43,22 @@ CREATE TABLE clients (
 	CHECK (tunnel_server <> tunnel_client)
 );
 
+-- A tunnel address belongs to one client, in either column (UNIQUE sees one column only).
+CREATE TRIGGER clients_pair_insert BEFORE INSERT ON clients
+WHEN EXISTS (SELECT 1 FROM clients
+             WHERE tunnel_server IN (NEW.tunnel_server, NEW.tunnel_client)
+                OR tunnel_client IN (NEW.tunnel_server, NEW.tunnel_client))
+BEGIN
+	SELECT RAISE(ABORT, 'tunnel address in use');
+END;
+CREATE TRIGGER clients_pair_update BEFORE UPDATE OF tunnel_server, tunnel_client ON clients
+WHEN EXISTS (SELECT 1 FROM clients WHERE id <> OLD.id
+             AND (tunnel_server IN (NEW.tunnel_server, NEW.tunnel_client)
+                  OR tunnel_client IN (NEW.tunnel_server, NEW.tunnel_client)))
+BEGIN
+	SELECT RAISE(ABORT, 'tunnel address in use');
+END;
+
 -- Every key a client had: the one in use has rotated_at NULL, older ones say when they were
 -- replaced. Exactly one key in use per client (the partial unique index).
 CREATE TABLE keys (
