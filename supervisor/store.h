@@ -68,7 +68,7 @@ struct client {
 	int64_t id;
 	char name[STORE_NAME_SIZE];
 	size_t nsubnets;
-	char subnets[STORE_SUBNETS_MAX][STORE_CIDR_SIZE]; /* normalised, in the order given */
+	char subnets[STORE_SUBNETS_MAX][STORE_CIDR_SIZE]; /* normalised; IPv4 first, then by text */
 	uint16_t port;
 	uint32_t uid;                                       /* its worker's */
 	char tunnel_server[STORE_ADDR_SIZE];                /* the pair, no prefix */

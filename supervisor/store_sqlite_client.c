@@ -460,6 +460,25 @@ describe(const struct client *c, char *out, size_t size)
 		         (unsigned long long)c->rate, (unsigned long long)c->ceil, c->npaths);
 }
 
+/* "changed rate,ceil; now port ...": what a set changed, then the client as it is after. */
+static void
+describe_set(unsigned given, const struct client *c, char *out, size_t size)
+{
+	static const char *const words[] = { "subnets", "port", "cipher", "delay",
+		                             "rate",    "ceil", "key",    "paths" };
+	size_t n = (size_t)snprintf(out, size, "changed");
+
+	_Static_assert(STORE_F_SUBNETS == 1 << 0 && STORE_F_PATHS == 1 << 7, "words[] follows STORE_F_*");
+
+	for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]) && n < size; i++)
+		if (given & (1u << i))
+			n += (size_t)snprintf(out + n, size - n, "%s%s", n == 7 ? " " : ",", words[i]);
+	if (n + 6 < size) {
+		memcpy(out + n, "; now ", 7);
+		describe(c, out + n + 6, size - n - 6);
+	}
+}
+
 static int
 read_client(struct store *st, int64_t id, struct client *c, char *err, size_t errlen)
 {
@@ -732,7 +751,7 @@ store_client_set(struct store *st, const struct client_spec *spec, struct client
 	    store_settings_get(st, &set, err, errlen) || apply_spec(spec, &set, c, err, errlen) ||
 	    check_others(st, c, err, errlen))
 		goto fail;
-	describe(c, detail, sizeof(detail));
+	describe_set(spec->given, c, detail, sizeof(detail));
 	if (write_client_row(st, c, err, errlen) ||
 	    ((spec->given & STORE_F_KEY) && write_key(st, c->id, c->key, err, errlen)) ||
 	    ((spec->given & STORE_F_SUBNETS) && write_subnets(st, c, err, errlen)) ||

@@ -750,6 +750,12 @@ START_TEST(test_set_changes_what_is_given)
 	ck_assert_uint_eq(b.delay, IPC_DELAY_EVEN);
 	ck_assert_uint_eq(b.rate, 100);
 	ck_assert_uint_eq(b.nsubnets, 2);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM audit WHERE action = 'client set' AND detail "
+	                       "LIKE 'changed subnets,port,cipher,rate,ceil; now port 5500 %'"),
+	                 1);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM audit WHERE action = 'client set' AND detail "
+	                       "LIKE 'changed delay; now port 5500 % delay even %'"),
+	                 1);
 }
 END_TEST
 
