@@ -20,8 +20,8 @@ struct cidr {
 	uint8_t addr[16];   /* network order; IPv4 in the first 4 bytes, the rest zero */
 };
 
-/* Copies s into out (size >= 4) for an error message: printable ASCII but '"' and '\\' kept,
- * anything else becomes '?', and a long value is cut with "...". */
+/* Copies s into out (size >= 4) for an error message: printable ASCII is kept, anything else
+ * becomes '?', and a value too long for out is cut with "...". */
 void validate_quote(char *out, size_t size, const char *s);
 
 /* 1..32 characters of [a-z0-9-]; what names (clients, paths). */
