@@ -94,6 +94,17 @@ $(foreach n,$(UNIT_NAMES),$(eval $(call unit_rule,$(n))))
 
 unit-bins: $(UNIT_BINS)
 
+# The store's schema.sql, embedded in gt-supervisor as the string store_schema_sql (od and sed:
+# xxd is not always installed). Suites that open a store link build/gen/schema_sql.c too.
+build/gen/schema_sql.c: schema.sql
+	@mkdir -p $(@D)
+	$(call say,GEN,$@){ echo '/* Generated from schema.sql by the Makefile: do not edit. */'; \
+		echo 'extern const char store_schema_sql[];'; \
+		echo 'const char store_schema_sql[] = {'; \
+		od -An -v -tx1 schema.sql | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+		echo '0x00 };'; } > $@
+bin/gt-supervisor: $(call obj,build/gen/schema_sql.c)
+
 # Fuzz targets: tests/fuzz/fuzz_NAME.c with tests/fuzz/fuzz_NAME.mk setting fuzz_NAME_SRCS;
 # corpus in tests/fuzz/corpus/NAME/. Built with clang's libFuzzer, ASan and UBSan.
 FUZZ_MK    := $(wildcard tests/fuzz/fuzz_*.mk)

@@ -1,0 +1,1 @@
+fuzz_validate_SRCS := supervisor/validate.c shared/ipc/ipc.c shared/util/keyfile.c
