@@ -120,7 +120,8 @@ struct engine_config {
 	void *random_ctx;
 };
 
-/* Defaults above, role client, dialect 0.3.4, aes allowed, PSK all zero. */
+/* Defaults above, role client, dialect 0.3.4, aes allowed, PSK all zero: the one source of the
+ * tunnel's defaults (engine_new() takes them for zero fields, the worker's front-end from here). */
 void engine_config_default(struct engine_config *c);
 
 struct engine;
@@ -156,9 +157,6 @@ struct engine_path_conf {
  * Returns 0, or -1 with errno EINVAL (server, families differ, bad state), ENOENT (no such path
  * and no state to create it), ENOSPC (32 paths). */
 int engine_path_set(struct engine *e, uint64_t now, const struct engine_path_conf *c);
-
-/* Removes a path at once (either role). Returns 0 or -1 with errno ENOENT. */
-int engine_path_del(struct engine *e, const struct mud_addr *local, const struct mud_addr *remote);
 
 /* glorytun `set`: 0 keeps a value; tos < 0 keeps it. */
 void engine_set_timers(struct engine *e, uint64_t kxtimeout, uint64_t time_tolerance,

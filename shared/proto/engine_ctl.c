@@ -7,7 +7,10 @@
  * echoes, in both dialects (section 3.6, "messages of the unexpected kind"). */
 #include <string.h>
 
-#include "proto/engine_int.h"
+#include "proto/engine_ctl.h"
+#include "proto/engine_keys.h"
+#include "proto/engine_mtu.h"
+#include "proto/engine_rate.h"
 
 int
 engine_ctl_send(struct engine *e, struct engine_path *p, uint64_t now, uint64_t sent_time,
@@ -127,7 +130,7 @@ engine_ctl_recv(struct engine *e, struct engine_path *p, uint64_t now, uint64_t 
 		if (sent_at(e, p, m->sent_time, &at)) {
 			if (now - at <= ENGINE_RTT_MAX)
 				engine_rtt_sample(&p->rtt, now - at);
-			engine_rate_snapshot(e, p, time_field, m, at);
+			engine_rate_snapshot(p, time_field, m, at);
 		}
 		p->rx_loss = m->loss;
 		p->msg_sent = 0;

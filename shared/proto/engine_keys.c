@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "proto/engine_int.h"
+#include "proto/engine_keys.h"
 
 #define ENGINE_KX_SERVER_MIN ENGINE_SEC
 
