@@ -160,18 +160,30 @@ path_rx(struct engine *e, struct engine_path *p, uint64_t now, size_t len, bool 
 		e->last_recv = now;
 }
 
-/* The replay check of an authenticated control message. One older than the window is taken
- * as the first word of a restarted peer whose clock now lags (within the time tolerance) when it
- * carries a public key never derived from: a replay would carry an old key. The windows of the
- * PSK start again from it. */
+/* Freshness of control messages (docs/protocol.md, "Replayed datagrams move no path"). It is
+ * one sliding window per tunnel over the peer's control time fields (replay.h): fresh is newer
+ * than any accepted, or within the window's span (about 1 s) below it and not seen yet. A bare
+ * "newer than the last accepted" would not do: the peer stamps its control messages from one
+ * clock but sends them over several paths of different delays, so an initiation sent later on a
+ * fast path often arrives before one sent earlier on a slow path, and dropping the slow one
+ * would starve that path of its answers (and its RTT, rate and MTU samples) whenever the paths
+ * differ by more than a beat. The window keeps that reordering and still takes each time field
+ * once.
+ *
+ * The authenticated message decides one case: older than the window is taken as the first word
+ * of a restarted peer whose clock now lags (within the time tolerance) when it is the kind of
+ * message that carries the peer's key to this side (an initiation to a server, a reply to a
+ * client) and that key was never derived from: a replay carries an old key. The windows of the
+ * PSK start again from it. A duplicate is dropped before any decryption. */
 static bool
 ctl_fresh(struct engine *e, uint64_t t, const struct mud_ctl *m)
 {
 	enum replay_verdict v = replay_commit(e->ctl_rp, t);
+	bool keyed = engine_is_client(e) ? m->sent_time != 0 : m->sent_time == 0;
 
 	if (v == REPLAY_FRESH)
 		return true;
-	if (v != REPLAY_TOO_OLD || engine_keys_seen(e, m->pkey))
+	if (v != REPLAY_TOO_OLD || !keyed || engine_keys_seen(e, m->pkey))
 		return false;
 	replay_reset(e->ctl_rp);
 	replay_reset(e->kx.psk.rp);
@@ -188,6 +200,11 @@ recv_ctl(struct engine *e, uint64_t now, const struct mud_addr *local,
 	struct mud_ctl m;
 	int n, d;
 
+	if (replay_check(e->ctl_rp, t) == REPLAY_DUPLICATE) {
+		engine_stale(e, remote);
+		return ENGINE_RX_DROP;
+	}
+	e->aead_opens++;
 	n = mud_ctl_open(e->scratch, sizeof(e->scratch), dgram, len, e->cfg.psk);
 	if (n < 0) {
 		engine_bad(e, ENGINE_BAD_DECRYPT, local, remote);
@@ -205,7 +222,7 @@ recv_ctl(struct engine *e, uint64_t now, const struct mud_addr *local,
 	if (mud_ctl_decode(&m, e->scratch, (size_t)n, (enum mud_dialect)d))
 		return ENGINE_RX_DROP;
 	if (!ctl_fresh(e, t, &m)) {
-		engine_bad(e, ENGINE_BAD_REPLAY, local, remote);
+		engine_stale(e, remote);
 		return ENGINE_RX_DROP;
 	}
 	if (!local->family)
@@ -246,8 +263,12 @@ recv_data(struct engine *e, uint64_t now, const struct mud_addr *local,
 	if (!out)
 		out = e->scratch;
 	n = engine_keys_open(e, out, MUD_PKT_MAX, dgram, len);
+	if (n == -2) {
+		engine_stale(e, remote);
+		return ENGINE_RX_DROP;
+	}
 	if (n < 0) {
-		engine_bad(e, n == -2 ? ENGINE_BAD_REPLAY : ENGINE_BAD_DECRYPT, local, remote);
+		engine_bad(e, ENGINE_BAD_DECRYPT, local, remote);
 		return ENGINE_RX_DROP;
 	}
 	if (!local->family)
@@ -268,7 +289,8 @@ recv_data(struct engine *e, uint64_t now, const struct mud_addr *local,
 		return ENGINE_RX_DROP;
 	}
 	/* Data from an unknown address is authenticated and fresh: deliver it, but it creates no
-	 * path (a NAT rebinding is learned from the next initiation). */
+	 * path (a NAT rebinding is learned from the next initiation, which carries the settings a
+	 * path needs; a path made from data could carry nothing until then). */
 	if (!p || !e->reseq) {
 		engine_tun_push(e, out, (size_t)n);
 		return ENGINE_RX_DATA;
@@ -296,9 +318,12 @@ engine_recv(struct engine *e, uint64_t now, const struct mud_addr *local,
 {
 	now = engine_clock_take(e, now);
 
-	/* The reference's order (section 1.3): size (silent there), time, then authentication, so
-	 * a control datagram under 147 bytes counts as decrypt. */
-	if (len <= MUD_OVERHEAD || len > MUD_PKT_MAX) {
+	/* The reference's order (section 1.3): size, time, then authentication. What its size
+	 * already condemns is dropped before any AEAD work and counted (the reference drops it
+	 * silently, or counts a short control datagram as decrypt): a control message under 147
+	 * bytes, data under 42 (a peer only sends IP packets of 20 bytes or more, section 10). */
+	if (len <= MUD_OVERHEAD || len > MUD_PKT_MAX ||
+	    len < (dgram[0] & 1 ? MUD_CTL_MIN : MUD_OVERHEAD + MUD_IP_MIN)) {
 		engine_bad(e, ENGINE_BAD_SIZE, local, remote);
 		return ENGINE_RX_DROP;
 	}
@@ -430,6 +455,7 @@ engine_info(const struct engine *e, struct engine_info *out)
 		.events_lost = e->events_lost,
 		.datagrams_lost = e->datagrams_lost,
 		.tun_lost = e->tun_lost,
+		.aead_opens = e->aead_opens,
 	};
 	memcpy(out->bad, e->bad, sizeof(out->bad));
 }

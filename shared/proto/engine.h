@@ -41,7 +41,9 @@
  * peer: strictly increasing timestamps, which also skip values the peer used under the shared
  * PSK; an anti-replay window per receive key and one for control messages (a message older than
  * the window is still taken when it carries a public key never seen: a peer that restarted with
- * a lagging clock); only fresh, authenticated initiations create or change a server path, and a
+ * a lagging clock); only fresh, authenticated initiations create or change a server path, a
+ * server path carries data only once an echo answered one of its replies, a datagram whose time
+ * field was taken already is dropped before any decryption and without an event, and a
  * client creates no path from received datagrams and ignores initiations; a client re-derives its
  * session key after its own key pair changes, answers an unprompted server key change with a new
  * pair, and a server answers each new client key with a new pair, so a key rotation never skips
@@ -240,9 +242,11 @@ enum engine_bad_reason {
 	ENGINE_BAD_DECRYPT = 0,  /* no key authenticates it */
 	ENGINE_BAD_DIFFTIME,     /* outside the time tolerance (master: clocksync) */
 	ENGINE_BAD_KEYX,         /* the peer's public key was rejected */
-	ENGINE_BAD_REPLAY,       /* authenticated but already seen, or older than the window */
+	ENGINE_BAD_REPLAY,       /* already seen, or older than the window (no event: counted only) */
 	ENGINE_BAD_DIALECT,      /* control message of neither dialect (B.3) */
-	ENGINE_BAD_SIZE,         /* too short or too long (the reference drops them silently) */
+	ENGINE_BAD_SIZE,         /* too short or too long for its kind: under 42 bytes for data (no
+	                          * IP packet), 147 for control, over 1500 (the reference drops
+	                          * them silently, or counts short control as decrypt) */
 	ENGINE_BAD_FILTER,       /* data that is not a valid IP packet (section 10 filter) */
 	ENGINE_BAD_NR,
 };
@@ -302,6 +306,7 @@ struct engine_info {
 	uint64_t events_lost;       /* events dropped on a full queue */
 	uint64_t datagrams_lost;    /* control datagrams dropped on a full queue */
 	uint64_t tun_lost;          /* TUN packets dropped on a full queue */
+	uint64_t aead_opens;        /* AEAD verifications tried on received datagrams */
 };
 
 void engine_info(const struct engine *e, struct engine_info *out);

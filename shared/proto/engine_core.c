@@ -141,6 +141,16 @@ engine_bad(struct engine *e, enum engine_bad_reason r, const struct mud_addr *lo
 		ev->local = *local;
 }
 
+void
+engine_stale(struct engine *e, const struct mud_addr *from)
+{
+	struct engine_bad_stat *b = &e->bad[ENGINE_BAD_REPLAY];
+
+	b->count++;
+	b->time = e->now;
+	b->addr = *from;
+}
+
 struct engine_ring_dgram *
 engine_dq_push(struct engine *e)
 {

@@ -123,6 +123,7 @@ struct engine_path {
 	uint64_t msg_first;           /* client: first initiation since the last answer */
 	struct engine_mtu mtu;
 	uint64_t idle;                /* activity time: created, data, turned OK */
+	bool echoed;                  /* passive: an echo answered one of our replies on it */
 	struct engine_sent sent[ENGINE_SENT_TRACK];
 	unsigned sent_next;
 };
@@ -175,6 +176,7 @@ struct engine {
 	struct engine_event eq[ENGINE_EVENT_RING];
 	unsigned eq_head, eq_count;
 	bool send_blocked;            /* engine_send() refused since the last update */
+	uint64_t aead_opens;          /* AEAD verifications tried on received datagrams */
 	uint64_t events_lost, datagrams_lost, tun_lost;
 };
 
@@ -194,6 +196,9 @@ uint64_t engine_ahead_max(const struct engine *e);
 void engine_event(struct engine *e, enum engine_event_type type, int path, uint64_t value);
 void engine_bad(struct engine *e, enum engine_bad_reason r, const struct mud_addr *local,
                 const struct mud_addr *from);
+/* A stale or replayed datagram: counted under ENGINE_BAD_REPLAY, and nothing else (no event: a
+ * replay flood costs a lookup and a drop). */
+void engine_stale(struct engine *e, const struct mud_addr *from);
 
 struct engine_ring_dgram *engine_dq_push(struct engine *e);
 void engine_dq_cancel(struct engine *e);

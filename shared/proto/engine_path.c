@@ -126,6 +126,13 @@ usable(const struct engine *e, const struct engine_path *p)
 		return false;
 	if (p->active)
 		return !suspect(e, p);
+	/* A passive path carries nothing before an echo has answered one of our replies on it: an
+	 * initiation proves that its sender holds the PSK or replays a capture, not that the peer
+	 * receives at its source address. A stock client echoes every reply (section 3.5), so this
+	 * costs one round trip when a path appears, and a replay that got through (a restarted
+	 * engine's empty windows) makes a path that never carries data. */
+	if (!p->echoed)
+		return false;
 	/* A passive path must have heard from the peer lately, relative to the other paths: within
 	 * 5 beats (the reference), or 2.5 beats while it carries data, when the client sends an
 	 * initiation every beat and data in between, so two missed beats mean a dead path. */

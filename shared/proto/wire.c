@@ -263,7 +263,7 @@ mud_ctl_open(uint8_t *out, size_t cap, const uint8_t *pkt, size_t size,
 bool
 mud_ip_valid(const uint8_t *pkt, size_t size)
 {
-	if (size < 20)
+	if (size < MUD_IP_MIN)
 		return false;
 	switch (pkt[0] >> 4) {
 	case 4:

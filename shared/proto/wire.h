@@ -181,5 +181,6 @@ int mud_ctl_open(uint8_t *out, size_t cap, const uint8_t *pkt, size_t size,
 /* Section 10: at least 20 bytes, and IPv4 with total length == size, or IPv6 with payload
  * length + 40 == size. */
 bool mud_ip_valid(const uint8_t *pkt, size_t size);
+#define MUD_IP_MIN 20 /* the smallest packet mud_ip_valid() accepts */
 
 #endif
