@@ -22,6 +22,7 @@
 #include "crypto/aead.h"
 #include "ctl.h"
 #include "ipc/ipc.h"
+#include "proto/engine.h"
 #include "sandbox.h"
 #include "tun.h"
 #include "udp.h"
@@ -246,6 +247,7 @@ static int
 start_worker(struct tunnel *t, const uint8_t key[32], bool master)
 {
 	struct ipc_config c;
+	struct engine_config ec;
 	struct ipc_tun tn;
 	struct ipc_socket so;
 	struct ipc_msg m;
@@ -259,11 +261,12 @@ start_worker(struct tunnel *t, const uint8_t key[32], bool master)
 	c.role = t->client ? IPC_ROLE_CLIENT : IPC_ROLE_SERVER;
 	c.dialect = master ? IPC_DIALECT_MASTER : t->client ? IPC_DIALECT_V1 : IPC_DIALECT_AUTO;
 	c.chacha = t->chacha;
-	c.tos = 192;
+	engine_config_default(&ec);
+	c.tos = (uint8_t)ec.tos;
 	c.uid = c.gid = SANDBOX_NOBODY;
-	c.kxtimeout_ms = 3600000;
-	c.timetolerance_ms = 600000;
-	c.keepalive_ms = 25000;
+	c.kxtimeout_ms = ec.kxtimeout / 1000;
+	c.timetolerance_ms = ec.time_tolerance / 1000;
+	c.keepalive_ms = ec.keepalive / 1000;
 	memcpy(c.psk, key, sizeof(c.psk));
 	snprintf(c.name, sizeof(c.name), "gt-worker");
 	memset(&tn, 0, sizeof(tn));

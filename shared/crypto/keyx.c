@@ -22,15 +22,6 @@ keyx_pair_from_secret(struct keyx_pair *kp, const uint8_t secret[KEYX_SIZE])
 	return 0;
 }
 
-int
-keyx_generate(struct keyx_pair *kp)
-{
-	if (sodium_init() < 0)
-		return -1;
-	randombytes_buf(kp->secret, KEYX_SIZE);
-	return keyx_pair_from_secret(kp, kp->secret);
-}
-
 /* out = BLAKE2b-256 keyed with the PSK over shared || first || second. */
 static void
 keyx_hash(uint8_t out[KEYX_SIZE], const uint8_t psk[KEYX_SIZE], const uint8_t shared[KEYX_SIZE],

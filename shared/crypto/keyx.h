@@ -11,11 +11,8 @@ struct keyx_pair {
 	uint8_t public[KEYX_SIZE]; /* X25519(secret, 9) */
 };
 
-/* Public key of a given secret (used by tests and by keyx_generate). Returns 0 or -1. */
+/* Public key of a given secret (the caller draws the secret). Returns 0 or -1. */
 int keyx_pair_from_secret(struct keyx_pair *kp, const uint8_t secret[KEYX_SIZE]);
-
-/* A fresh pair from libsodium's random source. Returns 0 or -1. */
-int keyx_generate(struct keyx_pair *kp);
 
 /* shared = X25519(own.secret, remote); encrypt = BLAKE2b-256(key=psk, shared || remote || own.public),
  * decrypt = BLAKE2b-256(key=psk, shared || own.public || remote). Returns -1, leaving the outputs

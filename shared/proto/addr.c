@@ -56,25 +56,6 @@ mud_addr_from_sockaddr(struct mud_addr *a, const struct sockaddr *sa, socklen_t 
 }
 
 int
-mud_addr_from_ip(struct mud_addr *a, int family, const void *ip, uint16_t port)
-{
-	memset(a, 0, sizeof(*a));
-	switch (family) {
-	case AF_INET:
-		a->family = AF_INET;
-		memcpy(a->ip, ip, 4);
-		break;
-	case AF_INET6:
-		set_ip(a, ip);
-		break;
-	default:
-		return -1;
-	}
-	a->port = port;
-	return 0;
-}
-
-int
 mud_addr_to_sockaddr(const struct mud_addr *a, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
@@ -127,43 +108,6 @@ bool
 mud_addr_equal(const struct mud_addr *a, const struct mud_addr *b)
 {
 	return a->port == b->port && mud_addr_ip_equal(a, b);
-}
-
-int
-mud_addr_cmp(const struct mud_addr *a, const struct mud_addr *b)
-{
-	int r;
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	if ((r = memcmp(a->ip, b->ip, sizeof(a->ip))) != 0)
-		return r < 0 ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	return 0;
-}
-
-static uint32_t
-fnv1a(uint32_t h, uint8_t byte)
-{
-	return (h ^ byte) * 16777619u;
-}
-
-uint32_t
-mud_addr_hash(const struct mud_addr *a, uint32_t seed)
-{
-	/* Bytes fed in a fixed order, so the value does not depend on host endianness. */
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < 4; i++)
-		h = fnv1a(h, (uint8_t)(seed >> (8 * i)));
-	h = fnv1a(h, (uint8_t)(a->family >> 8));
-	h = fnv1a(h, (uint8_t)a->family);
-	h = fnv1a(h, (uint8_t)(a->port >> 8));
-	h = fnv1a(h, (uint8_t)a->port);
-	for (size_t i = 0; i < sizeof(a->ip); i++)
-		h = fnv1a(h, a->ip[i]);
-	return h;
 }
 
 int

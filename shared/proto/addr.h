@@ -30,10 +30,6 @@ struct mud_addr {
  * IPv6 scope id is dropped. Returns 0, or -1 for another family or a short len. */
 int mud_addr_from_sockaddr(struct mud_addr *a, const struct sockaddr *sa, socklen_t len);
 
-/* From raw address bytes, as packet info gives them (struct in_addr for AF_INET, struct
- * in6_addr for AF_INET6; v4-mapped becomes AF_INET), and a host-order port. Returns 0 or -1. */
-int mud_addr_from_ip(struct mud_addr *a, int family, const void *ip, uint16_t port);
-
 /* To a socket address. Returns its length, or -1 if a is unset. */
 int mud_addr_to_sockaddr(const struct mud_addr *a, struct sockaddr_storage *ss);
 
@@ -45,13 +41,6 @@ int mud_addr_parse(struct mud_addr *a, const char *ip, uint16_t port);
 bool mud_addr_equal(const struct mud_addr *a, const struct mud_addr *b);
 /* The same without the port. */
 bool mud_addr_ip_equal(const struct mud_addr *a, const struct mud_addr *b);
-
-/* A total order (family, address bytes, port): < 0, 0 or > 0. */
-int mud_addr_cmp(const struct mud_addr *a, const struct mud_addr *b);
-
-/* FNV-1a over seed, family, port and address: the same value in every run for a given seed
- * (pass a random seed for tables that untrusted sources can fill). */
-uint32_t mud_addr_hash(const struct mud_addr *a, uint32_t seed);
 
 /* "IP<sep>PORT", e.g. sep '.' gives "198.51.100.7.5000" (show errors), ' ' gives
  * "198.51.100.7 5000" (piped path lists). An unset address prints as "-<sep>0". Returns the

@@ -41,7 +41,9 @@
  * peer: strictly increasing timestamps, which also skip values the peer used under the shared
  * PSK; an anti-replay window per receive key and one for control messages (a message older than
  * the window is still taken when it carries a public key never seen: a peer that restarted with
- * a lagging clock); only fresh, authenticated initiations create or change a server path, and a
+ * a lagging clock); only fresh, authenticated initiations create or change a server path, a
+ * server path carries data only once an echo answered one of its replies, a datagram whose time
+ * field was taken already is dropped before any decryption and without an event, and a
  * client creates no path from received datagrams and ignores initiations; a client re-derives its
  * session key after its own key pair changes, answers an unprompted server key change with a new
  * pair, and a server answers each new client key with a new pair, so a key rotation never skips
@@ -120,7 +122,8 @@ struct engine_config {
 	void *random_ctx;
 };
 
-/* Defaults above, role client, dialect 0.3.4, aes allowed, PSK all zero. */
+/* Defaults above, role client, dialect 0.3.4, aes allowed, PSK all zero: the one source of the
+ * tunnel's defaults (engine_new() takes them for zero fields, the worker's front-end from here). */
 void engine_config_default(struct engine_config *c);
 
 struct engine;
@@ -156,9 +159,6 @@ struct engine_path_conf {
  * Returns 0, or -1 with errno EINVAL (server, families differ, bad state), ENOENT (no such path
  * and no state to create it), ENOSPC (32 paths). */
 int engine_path_set(struct engine *e, uint64_t now, const struct engine_path_conf *c);
-
-/* Removes a path at once (either role). Returns 0 or -1 with errno ENOENT. */
-int engine_path_del(struct engine *e, const struct mud_addr *local, const struct mud_addr *remote);
 
 /* glorytun `set`: 0 keeps a value; tos < 0 keeps it. */
 void engine_set_timers(struct engine *e, uint64_t kxtimeout, uint64_t time_tolerance,
@@ -242,9 +242,11 @@ enum engine_bad_reason {
 	ENGINE_BAD_DECRYPT = 0,  /* no key authenticates it */
 	ENGINE_BAD_DIFFTIME,     /* outside the time tolerance (master: clocksync) */
 	ENGINE_BAD_KEYX,         /* the peer's public key was rejected */
-	ENGINE_BAD_REPLAY,       /* authenticated but already seen, or older than the window */
+	ENGINE_BAD_REPLAY,       /* already seen, or older than the window (no event: counted only) */
 	ENGINE_BAD_DIALECT,      /* control message of neither dialect (B.3) */
-	ENGINE_BAD_SIZE,         /* too short or too long (the reference drops them silently) */
+	ENGINE_BAD_SIZE,         /* too short or too long for its kind: under 42 bytes for data (no
+	                          * IP packet), 147 for control, over 1500 (the reference drops
+	                          * them silently, or counts short control as decrypt) */
 	ENGINE_BAD_FILTER,       /* data that is not a valid IP packet (section 10 filter) */
 	ENGINE_BAD_NR,
 };
@@ -304,6 +306,7 @@ struct engine_info {
 	uint64_t events_lost;       /* events dropped on a full queue */
 	uint64_t datagrams_lost;    /* control datagrams dropped on a full queue */
 	uint64_t tun_lost;          /* TUN packets dropped on a full queue */
+	uint64_t aead_opens;        /* AEAD verifications tried on received datagrams */
 };
 
 void engine_info(const struct engine *e, struct engine_info *out);

@@ -7,7 +7,10 @@
  * echoes, in both dialects (section 3.6, "messages of the unexpected kind"). */
 #include <string.h>
 
-#include "proto/engine_int.h"
+#include "proto/engine_ctl.h"
+#include "proto/engine_keys.h"
+#include "proto/engine_mtu.h"
+#include "proto/engine_rate.h"
 
 int
 engine_ctl_send(struct engine *e, struct engine_path *p, uint64_t now, uint64_t sent_time,
@@ -70,17 +73,21 @@ engine_ctl_send(struct engine *e, struct engine_path *p, uint64_t now, uint64_t 
 }
 
 /* When the message our sent_time field names really left, on the mono clock: remembered for
- * the last answerable messages of the path, else taken from the stamp, which is then at most a
- * few us ahead of the clock (engine_ctl_stamp()). Returns false for a time field from the
- * future: we never sent it, or not from this clock. */
+ * the last answerable messages of the path (*tracked is then true: it answers a message we sent
+ * on this path), else taken from the stamp, which is then at most a few us ahead of the clock
+ * (engine_ctl_stamp()). Returns false for a time field from the future: we never sent it, or not
+ * from this clock. */
 static bool
-sent_at(const struct engine *e, const struct engine_path *p, uint64_t sent_time, uint64_t *at)
+sent_at(const struct engine *e, const struct engine_path *p, uint64_t sent_time, uint64_t *at,
+        bool *tracked)
 {
 	uint64_t ts = mud_t48(sent_time);
 
+	*tracked = false;
 	for (int i = 0; i < ENGINE_SENT_TRACK; i++) {
 		if (p->sent[i].at && p->sent[i].ts == ts) {
 			*at = p->sent[i].at;
+			*tracked = true;
 			return true;
 		}
 	}
@@ -124,15 +131,20 @@ engine_ctl_recv(struct engine *e, struct engine_path *p, uint64_t now, uint64_t 
 		 * garbage and must not poison the estimator (section 3.6 takes MASK(now -
 		 * sent_time), which wraps to 2^48 us when sent_time is ahead of now). */
 		uint64_t at;
-		if (sent_at(e, p, m->sent_time, &at)) {
+		bool tracked;
+		if (sent_at(e, p, m->sent_time, &at, &tracked)) {
 			if (now - at <= ENGINE_RTT_MAX)
 				engine_rtt_sample(&p->rtt, now - at);
-			engine_rate_snapshot(e, p, time_field, m, at);
+			engine_rate_snapshot(p, time_field, m, at);
 		}
 		p->rx_loss = m->loss;
 		p->msg_sent = 0;
-		if (!p->active)
+		if (!p->active) {
+			/* An echo of one of our replies: the peer receives at this address. */
+			if (tracked)
+				p->echoed = true;
 			return;
+		}
 		engine_mtu_answered(e, p, size, m->mtu);
 		engine_mtu_tunnel(e);
 	} else {

@@ -15,7 +15,7 @@
 
 #include <sodium.h>
 
-#include "proto/engine_int.h"
+#include "proto/engine_keys.h"
 
 #define ENGINE_KX_SERVER_MIN ENGINE_SEC
 
@@ -142,7 +142,13 @@ engine_keys_open(struct engine *e, uint8_t *out, size_t cap, const uint8_t *pkt,
 	struct engine_keys *k = &e->kx;
 	struct engine_slot *order[] = {&k->current, &k->next, &k->last, &k->psk};
 	const uint64_t t = mud_pkt_time(pkt);
-	bool psk_tried = false;
+	bool psk_tried = false, stale = false;
+
+	/* The peer's data time fields increase across its keys (a stock peer's follow its clock),
+	 * so one already taken under any key is a replay, whichever key it claims. */
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (replay_check(slot_window(k, order[i]), t) == REPLAY_DUPLICATE)
+			return -2;
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		struct engine_slot *s = order[i];
@@ -155,6 +161,12 @@ engine_keys_open(struct engine *e, uint8_t *out, size_t cap, const uint8_t *pkt,
 			continue;
 		if (s->is_psk)
 			psk_tried = true;
+		/* A time field this key's window refuses costs no decryption. */
+		if (replay_check(slot_window(k, s), t) != REPLAY_FRESH) {
+			stale = true;
+			continue;
+		}
+		e->aead_opens++;
 		int n = mud_open(out, cap, pkt, len, s->cipher, s->dec);
 		if (n < 0)
 			continue;
@@ -164,7 +176,7 @@ engine_keys_open(struct engine *e, uint8_t *out, size_t cap, const uint8_t *pkt,
 			promote(e);
 		return n;
 	}
-	return -1;
+	return stale ? -2 : -1;
 }
 
 /* next := keys derived from the own pair and the peer's key (section 4.2). */

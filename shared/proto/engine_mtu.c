@@ -6,7 +6,7 @@
  * again from time to time, and soon when the path starts losing packets, with one full-size
  * initiation among small ones. When full-size checks keep failing while small messages are
  * answered, the path's MTU has shrunk: the search starts again below the old size. */
-#include "proto/engine_int.h"
+#include "proto/engine_mtu.h"
 
 #define VERIFY_PERIOD (10 * ENGINE_MIN)  /* a confirmed size is checked this often */
 #define VERIFY_LOSS_PERIOD (10 * ENGINE_SEC) /* ... and this often while losing packets */
@@ -19,15 +19,9 @@ engine_mtu_reset(struct engine_path *p)
 	p->mtu = (struct engine_mtu){0};
 }
 
-unsigned
-engine_dialect_mtu_min(enum mud_dialect d)
-{
-	return mud_mtu_min(d);
-}
-
 /* One discovery step, exactly the reference's: size 0 records a failed probe. */
-void
-engine_mtu_step(struct engine_path *p, unsigned min, size_t size)
+static void
+mtu_step(struct engine_path *p, unsigned min, size_t size)
 {
 	struct engine_mtu *m = &p->mtu;
 
@@ -55,7 +49,7 @@ engine_mtu_step(struct engine_path *p, unsigned min, size_t size)
 static void
 restart_below(struct engine_path *p, unsigned bad)
 {
-	unsigned min = engine_dialect_mtu_min(p->dialect);
+	unsigned min = mud_mtu_min(p->dialect);
 
 	engine_mtu_reset(p);
 	if (bad <= min)
@@ -71,7 +65,7 @@ engine_mtu_answered(struct engine *e, struct engine_path *p, size_t size, unsign
 {
 	struct engine_mtu *m = &p->mtu;
 
-	engine_mtu_step(p, engine_dialect_mtu_min(p->dialect), size);
+	mtu_step(p, mud_mtu_min(p->dialect), size);
 	if (m->last && m->last == wire_mtu && m->ok != m->last) {
 		m->ok = m->last;
 		m->verify_time = e->mono;
@@ -91,10 +85,9 @@ engine_mtu_answered(struct engine *e, struct engine_path *p, size_t size, unsign
 
 /* Client: when probing has used up its unanswered messages (section 6.4 step 3). */
 void
-engine_mtu_unanswered(struct engine *e, struct engine_path *p)
+engine_mtu_unanswered(struct engine_path *p)
 {
-	(void)e;
-	engine_mtu_step(p, engine_dialect_mtu_min(p->dialect), 0);
+	mtu_step(p, mud_mtu_min(p->dialect), 0);
 }
 
 /* Client: the size of the next initiation on p (147 unless probing or checking). */
@@ -133,7 +126,7 @@ engine_mtu_init_size(struct engine *e, struct engine_path *p, uint64_t now)
 unsigned
 engine_mtu_usable(unsigned wire, enum mud_dialect d)
 {
-	if (wire < engine_dialect_mtu_min(d))
+	if (wire < mud_mtu_min(d))
 		return 0;
 	return wire > MUD_MTU_MAX ? MUD_MTU_MAX : wire;
 }

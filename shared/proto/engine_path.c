@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "proto/engine_int.h"
+#include "proto/engine_ctl.h"
+#include "proto/engine_mtu.h"
+#include "proto/engine_path.h"
 
 struct engine_path *
 engine_path_find(struct engine *e, const struct mud_addr *local, const struct mud_addr *remote)
@@ -22,12 +24,6 @@ engine_path_find(struct engine *e, const struct mud_addr *local, const struct mu
 			return p;
 	}
 	return NULL;
-}
-
-int
-engine_path_index(const struct engine *e, const struct engine_path *p)
-{
-	return (int)(p - e->path);
 }
 
 /* A new path in state UP with the reference's defaults (section 6.2). */
@@ -63,8 +59,8 @@ engine_path_create(struct engine *e, const struct mud_addr *local, const struct 
 	return NULL;
 }
 
-void
-engine_path_free(struct engine *e, struct engine_path *p)
+static void
+path_free(struct engine *e, struct engine_path *p)
 {
 	int i = engine_path_index(e, p);
 
@@ -78,8 +74,8 @@ engine_path_free(struct engine *e, struct engine_path *p)
 	engine_mtu_tunnel(e);
 }
 
-unsigned
-engine_path_level(const struct engine_path *p)
+static unsigned
+path_level(const struct engine_path *p)
 {
 	return (p->state == ENGINE_STATE_BACKUP ? ENGINE_LEVEL_BACKUP : 0) + p->pref;
 }
@@ -99,7 +95,7 @@ cleanup(struct engine *e, struct engine_path *p, uint64_t now)
 		return false;
 	if (p->rx_time && now - p->rx_time < cleanup_delay(p))
 		return false;
-	engine_path_free(e, p);
+	path_free(e, p);
 	return true;
 }
 
@@ -130,6 +126,13 @@ usable(const struct engine *e, const struct engine_path *p)
 		return false;
 	if (p->active)
 		return !suspect(e, p);
+	/* A passive path carries nothing before an echo has answered one of our replies on it: an
+	 * initiation proves that its sender holds the PSK or replays a capture, not that the peer
+	 * receives at its source address. A stock client echoes every reply (section 3.5), so this
+	 * costs one round trip when a path appears, and a replay that got through (a restarted
+	 * engine's empty windows) makes a path that never carries data. */
+	if (!p->echoed)
+		return false;
 	/* A passive path must have heard from the peer lately, relative to the other paths: within
 	 * 5 beats (the reference), or 2.5 beats while it carries data, when the client sends an
 	 * initiation every beat and data in between, so two missed beats mean a dead path. */
@@ -155,7 +158,7 @@ evaluate(struct engine *e, struct engine_path *p)
 	p->ok = false;
 	if (p->msg_sent >= ENGINE_SENT_MAX) {
 		if (p->active && p->mtu.probe) {
-			engine_mtu_unanswered(e, p);
+			engine_mtu_unanswered(p);
 			p->msg_sent = 0;
 		} else {
 			p->msg_sent = ENGINE_SENT_MAX;
@@ -176,7 +179,7 @@ select_level(const struct engine *e)
 
 		if (!p->used || !p->ok || !p->tx_rate)
 			continue;
-		unsigned l = engine_path_level(p);
+		unsigned l = path_level(p);
 		if (l < best)
 			best = l;
 	}
@@ -231,7 +234,7 @@ engine_paths_update(struct engine *e, uint64_t now)
 
 		if (!p->used)
 			continue;
-		p->running = p->ok && engine_path_level(p) <= e->level;
+		p->running = p->ok && path_level(p) <= e->level;
 		if (p->running)
 			e->rate += p->tx_rate;
 		sched_set_path(e->sched, (unsigned)i, p->running, p->tx_rate, p->rtt.val / 2);
@@ -287,4 +290,94 @@ engine_paths_deadline(const struct engine *e, uint64_t now)
 		}
 	}
 	return next;
+}
+
+/* ---- Path commands (engine.h) ---- */
+
+int
+engine_path_set(struct engine *e, uint64_t now, const struct engine_path_conf *c)
+{
+	now = engine_clock_take(e, now);
+	if (!engine_is_client(e) || c->state > ENGINE_STATE_UP || !c->local.family ||
+	    c->local.family != c->remote.family) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct engine_path *p = engine_path_find(e, &c->local, &c->remote);
+	if (!p) {
+		if (c->state != ENGINE_STATE_UP && c->state != ENGINE_STATE_BACKUP) {
+			errno = ENOENT;
+			return -1;
+		}
+		if (!(p = engine_path_create(e, &c->local, &c->remote, now)))
+			return -1;
+		p->active = true;
+		p->dialect = e->cfg.dialect;
+	}
+	if (c->tx_max_rate)
+		p->tx_max_rate = p->tx_rate = c->tx_max_rate;
+	if (c->rx_max_rate)
+		p->rx_max_rate = c->rx_max_rate;
+	if (c->beat)
+		p->beat = c->beat;
+	if (c->rate_mode)
+		p->fixed_rate = c->rate_mode == ENGINE_RATE_FIXED;
+	if (c->loss_limit)
+		p->loss_limit = c->loss_limit;
+	if (c->set_pref)
+		p->pref = c->pref;
+	if (c->state && c->state != p->state) {
+		p->state = (uint8_t)c->state;
+		engine_mtu_reset(p);
+		engine_mtu_tunnel(e);
+	}
+	return 0;
+}
+
+/* ---- Query (show) ---- */
+
+int
+engine_paths(const struct engine *e, struct engine_path_info *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		const struct engine_path *p = &e->path[i];
+
+		if (!p->used)
+			continue;
+		if (n < max && out) {
+			out[n] = (struct engine_path_info){
+				.index = i,
+				.state = (enum engine_state)p->state,
+				.ok = p->ok,
+				.running = p->running,
+				.active = p->active,
+				.dialect = p->dialect,
+				.local = p->local,
+				.remote = p->remote,
+				.pub = p->pub,
+				.mtu = p->mtu.ok,
+				.probe = p->mtu.probe,
+				.rtt = p->rtt.val,
+				.rttvar = p->rtt.var,
+				.fixed_rate = p->fixed_rate,
+				.loss_limit = p->loss_limit,
+				.pref = p->pref,
+				.beat = p->beat,
+				.tx_rate = p->tx_rate,
+				.tx_max_rate = p->tx_max_rate,
+				.tx_loss = p->tx_loss,
+				.tx_packets = p->tx_total,
+				.tx_bytes = p->tx_bytes,
+				.rx_rate = p->rx_max_rate,
+				.rx_loss = p->rx_loss,
+				.rx_packets = p->rx_total,
+				.rx_bytes = p->rx_bytes,
+				.unanswered = p->msg_sent,
+			};
+		}
+		n++;
+	}
+	return n;
 }

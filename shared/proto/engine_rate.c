@@ -1,7 +1,7 @@
 /* RTT, the measurement snapshot and the per-path rate and loss update (PROTOCOL.md sections 3.6
  * and 8.1), with the reference's exact integer arithmetic. Pacing and path choice live in
  * sched.c. */
-#include "proto/engine_int.h"
+#include "proto/engine_rate.h"
 
 void
 engine_rtt_sample(struct engine_rtt *s, uint64_t sample)
@@ -76,8 +76,8 @@ store(struct engine_path *p, uint64_t tx_time, uint64_t rx_time, uint64_t tx_at,
  * between the real send times (sent_at, mono) rather than between the stamps, which may run a
  * little ahead of the clock. */
 void
-engine_rate_snapshot(struct engine *e, struct engine_path *p, uint64_t time_field,
-                     const struct mud_ctl *m, uint64_t sent_at)
+engine_rate_snapshot(struct engine_path *p, uint64_t time_field, const struct mud_ctl *m,
+                     uint64_t sent_at)
 {
 	struct engine_snap *s = &p->snap;
 	const uint64_t tx_time = m->sent_time;
@@ -85,7 +85,6 @@ engine_rate_snapshot(struct engine *e, struct engine_path *p, uint64_t time_fiel
 	bool tx_newer = !s->set || mud_t48_newer(tx_time, s->tx_time);
 	bool rx_newer = !s->set || mud_t48_newer(rx_time, s->rx_time);
 
-	(void)e;
 	if (!tx_newer || !rx_newer)
 		return; /* older or duplicate: ignored, as in the reference */
 	if (m->fw_bytes > s->tx_bytes && m->rx_bytes > s->rx_bytes) {

@@ -466,29 +466,6 @@ reseq_path_reset(struct reseq *r, unsigned path)
 	memset(&r->paths[path], 0, sizeof(r->paths[path]));
 }
 
-void
-reseq_reset(struct reseq *r)
-{
-	clear_state(r);
-}
-
-uint64_t
-reseq_spread_us(const struct reseq *r, uint64_t now)
-{
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
-
-	for (uint32_t m = r->seen; m != 0; m &= m - 1) {
-		const struct path *ps = &r->paths[__builtin_ctz(m)];
-		if (ps->last + r->c.idle_us <= now)
-			continue;
-		if (ps->off < lo)
-			lo = ps->off;
-		if (ps->off > hi)
-			hi = ps->off;
-	}
-	return hi > lo ? (uint64_t)(hi - lo) : 0;
-}
-
 const struct reseq_stats *
 reseq_stats(const struct reseq *r)
 {

@@ -57,7 +57,7 @@ enum reseq_result {
 };
 
 struct reseq_pkt {
-	const uint8_t *data; /* valid until reseq_recycle(), reseq_reset() or reseq_free() */
+	const uint8_t *data; /* valid until reseq_recycle() or reseq_free() */
 	uint32_t len;
 	unsigned path;
 	uint64_t ts;      /* the 48-bit time field as pushed */
@@ -104,7 +104,7 @@ void reseq_path_seen(struct reseq *r, uint64_t now, unsigned path, uint64_t ts);
  * brings, or the first after a pause, are not late; but a path without data lately is not
  * waited for when the spread to it is over hold_max_us (its packets would be late anyway). The
  * price is latency: packets on a faster path always wait for the spread to the slowest expected
- * one. Cleared by reseq_path_reset() and reseq_reset(). */
+ * one. Cleared by reseq_path_reset(). */
 void reseq_path_expect(struct reseq *r, unsigned path, int on);
 
 /* The slot_size buffer the next reseq_push() copies into; decrypt into it and push it to save
@@ -126,12 +126,6 @@ void reseq_flush(struct reseq *r);
 
 /* Path removed: forget its estimates and stop waiting for it. */
 void reseq_path_reset(struct reseq *r, unsigned path);
-
-/* Drop every held packet and all path state (a peer restart). Statistics are kept. */
-void reseq_reset(struct reseq *r);
-
-/* The spread now: largest minus smallest smoothed offset over active paths, in us. */
-uint64_t reseq_spread_us(const struct reseq *r, uint64_t now);
 
 const struct reseq_stats *reseq_stats(const struct reseq *r);
 

@@ -207,15 +207,6 @@ sched_account(struct sched *s, uint64_t now, unsigned path, size_t size)
 	add(&s->p[path], size);
 }
 
-int
-sched_can_send(struct sched *s, uint64_t now, unsigned path)
-{
-	if (path >= SCHED_MAX_PATHS)
-		return 0;
-	drain(&s->p[path], now);
-	return has_room(s, &s->p[path]);
-}
-
 uint64_t
 sched_next(struct sched *s, uint64_t now)
 {

@@ -69,9 +69,6 @@ void sched_burst_end(struct sched *s);
 /* Count bytes sent on path outside sched_pick() (control messages, probes). */
 void sched_account(struct sched *s, uint64_t now, unsigned path, size_t size);
 
-/* Pacing budget: 1 if path is usable and its queue is below the limit at now, else 0. */
-int sched_can_send(struct sched *s, uint64_t now, unsigned path);
-
 /* The earliest time sched_pick() can succeed: now if it can already, UINT64_MAX if no path is
  * usable. */
 uint64_t sched_next(struct sched *s, uint64_t now);

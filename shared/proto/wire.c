@@ -177,24 +177,6 @@ mud_ctl_decode(struct mud_ctl *ctl, const uint8_t *plain, size_t len, enum mud_d
 }
 
 int
-mud_ctl_parse(struct mud_ctl *ctl, const uint8_t *plain, size_t len)
-{
-	int d = mud_ctl_classify(plain, len);
-
-	if (d < 0 || mud_ctl_decode(ctl, plain, len, (enum mud_dialect)d) == -1)
-		return -1;
-	return d;
-}
-
-void
-mud_ctl_answer(struct mud_ctl *ans, uint64_t answered_time, const struct mud_ctl *answered)
-{
-	ans->sent_time = answered_time & (MUD_T48_LIMIT - 1);
-	ans->fw_bytes = answered->tx_bytes;
-	ans->fw_total = answered->tx_total;
-}
-
-int
 mud_precheck(const uint8_t *pkt, size_t size)
 {
 	if (size <= MUD_OVERHEAD || size > MUD_PKT_MAX)
@@ -281,7 +263,7 @@ mud_ctl_open(uint8_t *out, size_t cap, const uint8_t *pkt, size_t size,
 bool
 mud_ip_valid(const uint8_t *pkt, size_t size)
 {
-	if (size < 20)
+	if (size < MUD_IP_MIN)
 		return false;
 	switch (pkt[0] >> 4) {
 	case 4:

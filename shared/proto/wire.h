@@ -133,12 +133,6 @@ int mud_ctl_encode(uint8_t out[MUD_MSG_SIZE], const struct mud_ctl *ctl, enum mu
  * mud_ctl_classify() to choose). Returns 0, or -1 for an unknown dialect or len < 125. */
 int mud_ctl_decode(struct mud_ctl *ctl, const uint8_t *plain, size_t len, enum mud_dialect d);
 
-/* Classify, then decode in that dialect. Returns the dialect or -1. */
-int mud_ctl_parse(struct mud_ctl *ctl, const uint8_t *plain, size_t len);
-
-/* The copy rules of an answer (section 3.5): ans->sent_time := the answered datagram's raw time
- * field, ans->fw_bytes/fw_total := its tx_bytes/tx_total. Other fields are the caller's. */
-void mud_ctl_answer(struct mud_ctl *ans, uint64_t answered_time, const struct mud_ctl *answered);
 
 /* ---- Datagrams ---- */
 
@@ -187,5 +181,6 @@ int mud_ctl_open(uint8_t *out, size_t cap, const uint8_t *pkt, size_t size,
 /* Section 10: at least 20 bytes, and IPv4 with total length == size, or IPv6 with payload
  * length + 40 == size. */
 bool mud_ip_valid(const uint8_t *pkt, size_t size);
+#define MUD_IP_MIN 20 /* the smallest packet mud_ip_valid() accepts */
 
 #endif

@@ -5,7 +5,7 @@
  * gives the same verdict to check and commit, and never accepts a timestamp twice.
  *
  * Input: 5 bytes of configuration, then records of 8 bytes:
- *	0: op (bits 5-7: 0-4 push, 5 flush, 6 path reset, 7 reset) and path (bits 0-4)
+ *	0: op (bits 5-7: 0-4 and 7 push, 5 flush, 6 path reset) and path (bits 0-4)
  *	1-3: timestamp (bits 6-7 of byte 1 choose: step forward, step back, big jump, raw value)
  *	4-5: time advance in us, 6: length, 7: flags (see below)
  * The clock may jump back (F_BACK): beyond 1 s the buffer lets everything held go. */
@@ -222,15 +222,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			reseq_flush(r);
 		} else if (op == 6) {
 			reseq_path_reset(r, path);
-		} else if (op == 7 && (fl & 0x80)) {
-			reseq_reset(r);
-			for (uint32_t i = 0; i < n; i++)
-				if (pk[i].state == 1 || pk[i].state == 2)
-					pk[i].state = 3;
-			m.started = m.any_released = m.have_now = 0;
-			m.held = m.out = 0;
-			replay_reset(rp);
-			rhave = 0;
 		} else {
 			uint32_t len = sizeof(uint32_t) + data[6] % (SLOT - 3);
 			if (fl & F_BADLEN) {
@@ -281,7 +272,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct reseq_stats *st = reseq_stats(r);
 		check(st->held == m.held && m.held <= m.limit && m.held + m.out <= m.cap);
 		check(st->held_max <= m.limit + 1);
-		(void)reseq_spread_us(r, now);
 		if (fl & F_RECYCLE)
 			recycle(r, &m, n);
 	}

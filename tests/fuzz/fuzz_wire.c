@@ -50,7 +50,7 @@ codec_stable(const uint8_t *msg, size_t len)
 		CHECK(d == MUD_V1);
 	else
 		CHECK(d == -1);
-	CHECK(mud_ctl_parse(&a, msg, len) == d);
+	CHECK(d < 0 || mud_ctl_decode(&a, msg, len, (enum mud_dialect)d) == 0);
 }
 
 /* As a received datagram. */
@@ -96,7 +96,6 @@ as_plaintext(const uint8_t *msg, size_t len)
 		mud_addr_decode(&a, msg);
 		CHECK(mud_addr_encode(w, &a) == 0 && memcmp(w, msg, sizeof(w)) == 0);
 		CHECK(mud_addr_format(&a, '.', s, sizeof(s)) > 0);
-		CHECK(mud_addr_hash(&a, 1) == mud_addr_hash(&a, 1));
 	}
 
 	for (int c = AEAD_CHACHA20POLY1305; c <= AEAD_AEGIS256; c++) {

@@ -482,38 +482,53 @@ START_TEST(test_bad_datagrams_rejected)
 	s.path[0].nat.port = 5000;
 	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_REPLAY), 3);
 
-	/* Truncated: too short to be anything, and cut short (the tag no longer verifies). */
+	/* Truncated: too short to be anything, too short for its kind (no AEAD work, not counted
+	 * as decrypt as the reference does for control), too long, and cut short with a time
+	 * field already seen (stale: no AEAD work either). */
 	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, cap.data[id], 22), ENGINE_RX_DROP);
 	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_SIZE), 1);
-	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, cap.data[id], cap.len[id] - 7),
-	                 ENGINE_RX_DROP);
 	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, cap.data[ic], 146), ENGINE_RX_DROP);
-	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_DECRYPT), 2); /* as the reference counts */
-	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_SIZE), 1);
+	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_SIZE), 2);
 	uint8_t big[MUD_PKT_MAX + 1];
 	memcpy(big, cap.data[id], cap.len[id]);
 	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, big, sizeof(big)), ENGINE_RX_DROP);
-	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_SIZE), 2);
+	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_SIZE), 3);
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, cap.data[id], cap.len[id] - 7),
+	                 ENGINE_RX_DROP);
+	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_REPLAY), 4);
+	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_DECRYPT), 0);
 
-	/* Forged: one bit flipped in the ciphertext, in the tag, in the time field. */
-	memcpy(buf, cap.data[id], cap.len[id]);
+	/* Forged: one bit flipped in the ciphertext, in the tag, in the time field of a data
+	 * packet the server never received, and in the tag of a fresh control message. */
+	uint8_t ip[100], fresh[MUD_PKT_MAX];
+	struct engine_tx tx;
+	sim_ip_packet(ip, sizeof(ip), 7);
+	int fn = engine_send(s.e[SIM_CLIENT], s.now + s.off[SIM_CLIENT], fresh, sizeof(fresh), ip,
+	                     sizeof(ip), &tx);
+	ck_assert_int_gt(fn, 0);
+	memcpy(buf, fresh, (size_t)fn);
 	buf[30] ^= 4;
-	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, cap.len[id]), ENGINE_RX_DROP);
-	memcpy(buf, cap.data[ic], cap.len[ic]);
-	buf[cap.len[ic] - 1] ^= 0x80;
-	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, cap.len[ic]), ENGINE_RX_DROP);
-	memcpy(buf, cap.data[id], cap.len[id]);
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, (size_t)fn), ENGINE_RX_DROP);
+	memcpy(buf, fresh, (size_t)fn);
+	buf[fn - 1] ^= 0x80;
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, (size_t)fn), ENGINE_RX_DROP);
+	memcpy(buf, fresh, (size_t)fn);
 	buf[1] ^= 2;
-	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, cap.len[id]), ENGINE_RX_DROP);
-	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_DECRYPT), 5);
-
-	/* Out of tolerance: a valid control message from 11 minutes ago. */
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, (size_t)fn), ENGINE_RX_DROP);
 	uint8_t msg[MUD_MSG_SIZE];
 	struct mud_ctl m = {.state = 3, .beat = 100000, .loss_limit = 255,
 	                    .addr = s.path[0].server};
 	ck_assert_int_eq(mud_ctl_encode(msg, &m, MUD_V1), 0);
 	uint64_t snow = s.now + s.off[SIM_SERVER];
-	int n = mud_ctl_seal(buf, sizeof(buf), msg, 147, mud_t48(snow - 11 * MIN), test_psk);
+	int n = mud_ctl_seal(buf, sizeof(buf), msg, 147, mud_t48(snow + 1 * SEC), test_psk);
+	ck_assert_int_eq(n, 147);
+	buf[146] ^= 0x80;
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, 147), ENGINE_RX_DROP);
+	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_DECRYPT), 4);
+	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_REPLAY), 4);
+
+	/* Out of tolerance: a valid control message from 11 minutes ago. */
+	n = mud_ctl_seal(buf, sizeof(buf), msg, 147, mud_t48(snow - 11 * MIN), test_psk);
 	ck_assert_int_eq(n, 147);
 	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, 147), ENGINE_RX_DROP);
 	n = mud_ctl_seal(buf, sizeof(buf), msg, 147, mud_t48(snow + 11 * MIN), test_psk);
@@ -525,13 +540,12 @@ START_TEST(test_bad_datagrams_rejected)
 	memset(other, 0x5a, sizeof(other));
 	n = mud_ctl_seal(buf, sizeof(buf), msg, 147, mud_t48(snow + 2 * SEC), other);
 	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, 147), ENGINE_RX_DROP);
-	uint8_t ip[100];
 	sim_ip_packet(ip, sizeof(ip), 1);
 	n = mud_data_seal(buf, sizeof(buf), ip, sizeof(ip), mud_t48(snow + 2 * SEC),
 	                  AEAD_CHACHA20POLY1305, other);
 	ck_assert_int_gt(n, 0);
 	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, (size_t)n), ENGINE_RX_DROP);
-	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_DECRYPT), 7);
+	ck_assert_uint_eq(bad(&s, SIM_SERVER, ENGINE_BAD_DECRYPT), 6);
 
 	/* A control message of neither dialect (byte 6 = 7), under the right PSK. */
 	m.state = 7;
@@ -849,6 +863,206 @@ START_TEST(test_fresh_initiation_creates_path_improvement)
 	check_traffic(&s, 50, 200, 1 * SEC);
 	sim_run(&s, 61 * SEC);
 	ck_assert_int_eq(einfo(&s, SIM_SERVER).npaths, 1);
+	sim_free(&s);
+}
+END_TEST
+
+/* ---- Replayed datagrams move no path (docs/protocol.md) ---- */
+
+/* Captures the client's latest initiation and latest data packet over 100 bytes. */
+struct replay_capture {
+	uint8_t init[MUD_PKT_MAX], data[MUD_PKT_MAX];
+	size_t init_len, data_len;
+};
+
+static bool
+replay_tap(void *ctx, int dir, int path, const uint8_t *data, size_t len)
+{
+	struct replay_capture *c = ctx;
+	uint8_t plain[MUD_PKT_MAX];
+	struct mud_ctl m;
+
+	(void)path;
+	if (dir != SIM_CLIENT)
+		return true;
+	if (!(data[0] & 1)) {
+		if (len > 100) {
+			memcpy(c->data, data, len);
+			c->data_len = len;
+		}
+		return true;
+	}
+	int n = mud_ctl_open(plain, sizeof(plain), data, len, test_psk);
+	if (n > 0 && mud_ctl_decode(&m, plain, (size_t)n, MUD_V1) == 0 &&
+	    !m.sent_time) {
+		memcpy(c->init, data, len);
+		c->init_len = len;
+	}
+	return true;
+}
+
+/* A datagram to the server from the client's address on path 0 with source port `port`: a
+ * third host spoofing the site (the sim has no route back to that port). */
+static int
+deliver_spoofed(struct sim *s, uint16_t port, const uint8_t *data, size_t len)
+{
+	struct mud_addr from = s->path[0].nat;
+
+	from.port = port;
+	return engine_recv(s->e[SIM_SERVER], s->now + s->off[SIM_SERVER], &s->path[0].server, &from,
+	                   data, len);
+}
+
+static void
+replay_setup(struct sim *s, struct replay_capture *cap, uint64_t seed)
+{
+	struct setup o = {.dialect = MUD_V1, .aes = true};
+
+	setup_pair(s, &o, seed);
+	sim_add_path(s, 0, 10 * MS);
+	sim_client_path(s, 0, ENGINE_STATE_UP, 1000000, 1000000);
+	sim_run(s, 3 * SEC);
+	memset(cap, 0, sizeof(*cap));
+	s->tap = replay_tap;
+	s->tap_ctx = cap;
+	check_traffic(s, 100, 500, 1 * SEC);
+	s->tap = NULL;
+	sim_run(s, 50 * MS); /* the captured ones have arrived: copies are replays */
+	ck_assert_uint_gt(cap->init_len, 0);
+	ck_assert_uint_gt(cap->data_len, 0);
+}
+
+/* A captured data packet and a captured initiation, replayed within the windows from a new
+ * source port and from the original address, cost a lookup and a drop: no path, no event, no
+ * TUN delivery, no change to the path's counters and no AEAD work; only the replay counter
+ * moves. The reference creates a path (and makes it usable) and delivers the data again; before
+ * this change the engine already dropped them, but after decrypting them and with an event
+ * each. Older than the windows they may be decrypted (a key other than the one that opened
+ * them, the restarted-peer rule for control) but change nothing either. */
+START_TEST(test_replay_moves_nothing_improvement)
+{
+	struct replay_capture cap;
+	struct sim s;
+	struct engine_event ev;
+	const uint8_t *pkt;
+	size_t plen;
+
+	replay_setup(&s, &cap, 48);
+	struct engine_info i0 = einfo(&s, SIM_SERVER);
+	struct engine_path_info p0 = info_of(&s, SIM_SERVER, 0);
+	uint16_t ports[2] = {40000, s.path[0].nat.port};
+
+	for (int k = 0; k < 2; k++) {
+		ck_assert_int_eq(deliver_spoofed(&s, ports[k], cap.data, cap.data_len), ENGINE_RX_DROP);
+		ck_assert_int_eq(deliver_spoofed(&s, ports[k], cap.init, cap.init_len), ENGINE_RX_DROP);
+	}
+	struct engine_info i1 = einfo(&s, SIM_SERVER);
+	struct engine_path_info p1 = info_of(&s, SIM_SERVER, 0);
+	ck_assert_int_eq(i1.npaths, 1);
+	ck_assert_uint_eq(i1.bad[ENGINE_BAD_REPLAY].count, i0.bad[ENGINE_BAD_REPLAY].count + 4);
+	ck_assert_uint_eq(i1.aead_opens, i0.aead_opens);
+	ck_assert(!engine_next_event(s.e[SIM_SERVER], &ev));
+	ck_assert(!engine_next_tun(s.e[SIM_SERVER], &pkt, &plen));
+	ck_assert_uint_eq(p1.rx_packets, p0.rx_packets);
+	ck_assert_uint_eq(p1.rx_bytes, p0.rx_bytes);
+	ck_assert_uint_eq(p1.tx_packets, p0.tx_packets);
+	for (int r = 0; r < ENGINE_BAD_NR; r++)
+		if (r != ENGINE_BAD_REPLAY)
+			ck_assert_uint_eq(i1.bad[r].count, i0.bad[r].count);
+
+	/* Later, when the captures are older than the windows: still nothing. */
+	sim_run(&s, 3 * SEC);
+	i0 = einfo(&s, SIM_SERVER);
+	ck_assert_int_eq(deliver_spoofed(&s, 40001, cap.data, cap.data_len), ENGINE_RX_DROP);
+	ck_assert_int_eq(deliver_spoofed(&s, 40001, cap.init, cap.init_len), ENGINE_RX_DROP);
+	i1 = einfo(&s, SIM_SERVER);
+	ck_assert_int_eq(i1.npaths, 1);
+	ck_assert_uint_eq(i1.bad[ENGINE_BAD_REPLAY].count, i0.bad[ENGINE_BAD_REPLAY].count + 2);
+	ck_assert(!engine_next_event(s.e[SIM_SERVER], &ev));
+	check_traffic(&s, 100, 500, 1 * SEC);
+	sim_free(&s);
+}
+END_TEST
+
+/* A restarted server has empty windows: the first replayed initiation it gets cannot be told
+ * from a fresh one and makes a path. That path still carries nothing: it never turns usable,
+ * since no echo ever answers the replies sent to an address where nobody listens. The
+ * reference, and this engine before, made it usable and sent data to nowhere. */
+START_TEST(test_replay_after_restart_carries_nothing_improvement)
+{
+	struct setup o = {.dialect = MUD_V1, .aes = true};
+	struct replay_capture cap;
+	struct sim s;
+
+	replay_setup(&s, &cap, 49);
+	engine_free(s.e[SIM_SERVER]);
+	s.erng[SIM_SERVER] += 1000;
+	s.e[SIM_SERVER] = make_engine(&s, SIM_SERVER, &o);
+	ck_assert_int_eq(deliver_spoofed(&s, 40000, cap.init, cap.init_len), ENGINE_RX_CONTROL);
+	sim_traffic(&s, SIM_SERVER, 200, 500);
+	sim_traffic(&s, SIM_CLIENT, 200, 500);
+	uint64_t tx = 0;
+	bool ever_ok = false;
+	for (int t = 0; t < 40; t++) {
+		struct engine_path_info pi[ENGINE_PATH_MAX];
+		int n = engine_paths(s.e[SIM_SERVER], pi, ENGINE_PATH_MAX);
+		for (int i = 0; i < n; i++) {
+			if (pi[i].remote.port != 40000)
+				continue;
+			ever_ok |= pi[i].ok;
+			tx = pi[i].tx_packets;
+		}
+		sim_run(&s, 50 * MS);
+	}
+	sim_traffic_stop(&s, SIM_SERVER);
+	sim_traffic_stop(&s, SIM_CLIENT);
+	sim_run(&s, 500 * MS);
+	ck_assert(!ever_ok);
+	ck_assert_uint_eq(tx, 1); /* the reply to the replayed initiation, nothing more */
+	ck_assert(info_of(&s, SIM_SERVER, 0).ok);
+	check_traffic(&s, 100, 500, 1 * SEC);
+	sim_free(&s);
+}
+END_TEST
+
+/* Datagrams whose size condemns them are counted and never reach the AEAD; one that could be
+ * genuine is tried (the counter works). */
+START_TEST(test_garbage_costs_no_aead_improvement)
+{
+	struct replay_capture cap;
+	struct sim s;
+	uint8_t buf[MUD_PKT_MAX];
+
+	replay_setup(&s, &cap, 50);
+	struct engine_info i0 = einfo(&s, SIM_SERVER);
+	uint64_t snow = mud_t48(s.now + s.off[SIM_SERVER]);
+	size_t sizes[] = {23, 30, MUD_OVERHEAD + MUD_IP_MIN - 1};
+
+	memcpy(buf, cap.data, cap.data_len);
+	mud_write48(buf, snow + 2 * SEC); /* a fresh time field: only its size condemns it */
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
+		ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, sizes[k]), ENGINE_RX_DROP);
+	memcpy(buf, cap.init, cap.init_len);
+	mud_write48(buf, (snow + 2 * SEC) | 1);
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, 23), ENGINE_RX_DROP);
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, MUD_CTL_MIN - 1), ENGINE_RX_DROP);
+	struct engine_info i1 = einfo(&s, SIM_SERVER);
+	ck_assert_uint_eq(i1.bad[ENGINE_BAD_SIZE].count, i0.bad[ENGINE_BAD_SIZE].count + 5);
+	ck_assert_uint_eq(i1.aead_opens, i0.aead_opens);
+	ck_assert_uint_eq(i1.bad[ENGINE_BAD_DECRYPT].count, i0.bad[ENGINE_BAD_DECRYPT].count);
+
+	/* The smallest possible data packet and control message are tried. */
+	memcpy(buf, cap.data, cap.data_len);
+	mud_write48(buf, snow + 4 * SEC);
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, MUD_OVERHEAD + MUD_IP_MIN),
+	                 ENGINE_RX_DROP);
+	memcpy(buf, cap.init, cap.init_len);
+	mud_write48(buf, (snow + 4 * SEC) | 1);
+	ck_assert_int_eq(sim_deliver_now(&s, SIM_SERVER, 0, buf, MUD_CTL_MIN), ENGINE_RX_DROP);
+	i1 = einfo(&s, SIM_SERVER);
+	ck_assert_uint_gt(i1.aead_opens, i0.aead_opens + 1);
+	ck_assert_uint_eq(i1.bad[ENGINE_BAD_DECRYPT].count, i0.bad[ENGINE_BAD_DECRYPT].count + 2);
+	check_traffic(&s, 100, 500, 1 * SEC);
 	sim_free(&s);
 }
 END_TEST
@@ -2044,6 +2258,9 @@ make_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_replay_window_reordering_improvement);
 	tcase_add_test(tc, test_fresh_initiation_creates_path_improvement);
+	tcase_add_test(tc, test_replay_moves_nothing_improvement);
+	tcase_add_loop_test(tc, test_replay_after_restart_carries_nothing_improvement, 0, 1);
+	tcase_add_test(tc, test_garbage_costs_no_aead_improvement);
 	tcase_add_test(tc, test_sched_low_delay_improvement);
 	tcase_add_test(tc, test_mtu_ipv6_dontfrag_improvement);
 	tcase_add_test(tc, test_client_master_server_rotation_improvement);

@@ -175,9 +175,6 @@ check_ctl_vector(const json_t *vec, const json_t *fields, enum mud_dialect d, co
 	ck_assert_int_eq(mud_ctl_decode(&got, msg, mlen, d), 0);
 	assert_ctl_eq(&got, &exp, what);
 	ck_assert_int_eq(mud_ctl_classify(msg, mlen), (int)d);
-	memset(&got, 0xa5, sizeof(got));
-	ck_assert_int_eq(mud_ctl_parse(&got, msg, mlen), (int)d);
-	assert_ctl_eq(&got, &exp, what);
 	memset(out, 0xa5, sizeof(out));
 	ck_assert_int_eq(mud_ctl_encode(out, &exp, d), 0);
 	ck_assert_msg(memcmp(out, msg, MUD_MSG_SIZE) == 0, "%s: encode differs from msg_plain", what);
@@ -208,7 +205,8 @@ check_ctl_vector(const json_t *vec, const json_t *fields, enum mud_dialect d, co
 	ck_assert(memcmp(out, msg, MUD_MSG_SIZE) == 0);
 	for (int i = MUD_MSG_SIZE; i < n; i++)
 		ck_assert_msg(out[i] == 0, "%s: padding byte %d", what, i);
-	ck_assert_int_eq(mud_ctl_parse(&got, out, (size_t)n), (int)d);
+	ck_assert_int_eq(mud_ctl_classify(out, (size_t)n), (int)d);
+	ck_assert_int_eq(mud_ctl_decode(&got, out, (size_t)n, d), 0);
 	assert_ctl_eq(&got, &exp, what);
 	memcpy(buf, pkt, plen);
 	n = mud_ctl_open(buf + MUD_TIME_SIZE, sizeof(buf) - MUD_TIME_SIZE, buf, plen, psk);
@@ -468,7 +466,8 @@ START_TEST(test_classify)
 
 		msg[6] = (uint8_t)v;
 		ck_assert_int_eq(mud_ctl_classify(msg, sizeof(msg)), want);
-		ck_assert_int_eq(mud_ctl_parse(&c, msg, sizeof(msg)), want);
+		if (want >= 0)
+			ck_assert_int_eq(mud_ctl_decode(&c, msg, sizeof(msg), (enum mud_dialect)want), 0);
 		if (want == MUD_V1)
 			ck_assert_uint_eq(c.state, v);
 		else if (want == MUD_MASTER)
@@ -513,7 +512,7 @@ START_TEST(test_exchange)
 	json_t *ex = json_object_get(root, "exchange");
 	json_t *steps = json_object_get(ex, "steps");
 	uint8_t cpub[MUD_PKEY_SIZE], spub[MUD_PKEY_SIZE];
-	struct mud_ctl init, reply, echo, c;
+	struct mud_ctl init, reply, echo;
 	uint64_t t_init, t_reply;
 	char what[64];
 
@@ -565,18 +564,6 @@ START_TEST(test_exchange)
 	ck_assert_uint_eq(init.mtu, 0);
 	ck_assert_uint_eq(reply.mtu, 0);
 	ck_assert_uint_eq(echo.mtu, 1472);
-
-	/* mud_ctl_answer() applies the copy rules. */
-	c = reply;
-	c.sent_time = 0;
-	c.fw_bytes = c.fw_total = 12345;
-	mud_ctl_answer(&c, t_init, &init);
-	assert_ctl_eq(&c, &reply, "answer(reply)");
-	c = echo;
-	c.sent_time = 2;
-	c.fw_bytes = c.fw_total = 0;
-	mud_ctl_answer(&c, t_reply, &reply);
-	assert_ctl_eq(&c, &echo, "answer(echo)");
 	json_decref(root);
 }
 END_TEST
@@ -963,8 +950,6 @@ START_TEST(test_addr_sockaddr)
 	ck_assert_int_eq(mud_addr_from_sockaddr(&b, (struct sockaddr *)&sin6, sizeof(sin6)), 0);
 	ck_assert_uint_eq(b.family, AF_INET);
 	ck_assert(mud_addr_equal(&a, &b));
-	ck_assert_int_eq(mud_addr_cmp(&a, &b), 0);
-	ck_assert_uint_eq(mud_addr_hash(&a, 0), mud_addr_hash(&b, 0));
 	ck_assert_int_eq(mud_addr_to_sockaddr(&b, &ss), (int)sizeof(sin));
 	ck_assert_uint_eq(ss.ss_family, AF_INET);
 
@@ -982,16 +967,6 @@ START_TEST(test_addr_sockaddr)
 	ck_assert_int_eq(mud_addr_from_sockaddr(&a, (struct sockaddr *)&sin6, sizeof(sin6) - 1),
 	    -1);
 
-	/* Raw bytes, as from IP_PKTINFO / IPV6_PKTINFO. */
-	ck_assert_int_eq(mud_addr_from_ip(&a, AF_INET6, &sin6.sin6_addr, 6000), 0);
-	ck_assert(mud_addr_equal(&a, &b));
-	inet_pton(AF_INET6, "::ffff:10.0.0.1", &sin6.sin6_addr);
-	ck_assert_int_eq(mud_addr_from_ip(&a, AF_INET6, &sin6.sin6_addr, 7), 0);
-	ck_assert_int_eq(mud_addr_from_ip(&b, AF_INET, "\x0a\x00\x00\x01", 7), 0);
-	ck_assert_uint_eq(a.family, AF_INET);
-	ck_assert(mud_addr_equal(&a, &b));
-	ck_assert_int_eq(mud_addr_from_ip(&a, AF_UNIX, "", 7), -1);
-
 	ss.ss_family = AF_UNIX;
 	ck_assert_int_eq(mud_addr_from_sockaddr(&a, (struct sockaddr *)&ss, sizeof(ss)), -1);
 	memset(&a, 0, sizeof(a));
@@ -999,7 +974,7 @@ START_TEST(test_addr_sockaddr)
 }
 END_TEST
 
-START_TEST(test_addr_compare_hash)
+START_TEST(test_addr_equal)
 {
 	struct mud_addr a, b, c, d;
 
@@ -1011,18 +986,6 @@ START_TEST(test_addr_compare_hash)
 	ck_assert(mud_addr_ip_equal(&a, &b));
 	ck_assert(!mud_addr_equal(&a, &c));
 	ck_assert(!mud_addr_ip_equal(&a, &d));
-	ck_assert_int_lt(mud_addr_cmp(&a, &b), 0);
-	ck_assert_int_gt(mud_addr_cmp(&b, &a), 0);
-	ck_assert_int_lt(mud_addr_cmp(&a, &c), 0);
-	ck_assert_int_lt(mud_addr_cmp(&c, &b) * mud_addr_cmp(&b, &c), 0);
-	ck_assert_int_ne(mud_addr_cmp(&a, &d), 0);
-	ck_assert_uint_ne(mud_addr_hash(&a, 0), mud_addr_hash(&b, 0));
-	ck_assert_uint_ne(mud_addr_hash(&a, 0), mud_addr_hash(&c, 0));
-	ck_assert_uint_ne(mud_addr_hash(&a, 0), mud_addr_hash(&d, 0));
-	ck_assert_uint_ne(mud_addr_hash(&a, 0), mud_addr_hash(&a, 1));
-	/* Stable: a fixed value, whatever the host. */
-	ck_assert_uint_eq(mud_addr_hash(&a, 0), mud_addr_hash(&a, 0));
-	ck_assert_uint_eq(mud_addr_hash(&a, 0), UINT32_C(0x33e9ad81));
 }
 END_TEST
 
@@ -1107,7 +1070,7 @@ make_suite(void)
 
 	tcase_add_test(addr, test_addr_parse_format);
 	tcase_add_test(addr, test_addr_sockaddr);
-	tcase_add_test(addr, test_addr_compare_hash);
+	tcase_add_test(addr, test_addr_equal);
 	tcase_add_test(addr, test_addr_wire);
 	suite_add_tcase(s, addr);
 	return s;

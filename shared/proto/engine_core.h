@@ -1,6 +1,15 @@
-/* Engine internals shared by engine*.c; not for users of engine.h. */
-#ifndef GT_PROTO_ENGINE_INT_H
-#define GT_PROTO_ENGINE_INT_H
+/* The engine's core: its state (struct engine and the per-path state), the clock, send stamps,
+ * events, bad-datagram counters and the output queues. Every other engine file builds on it and
+ * it calls none of them; not for users of engine.h.
+ *
+ * Layers, each calling only the ones below it:
+ *	engine.c                    public API: creation, receive and send dispatch, update
+ *	engine_path.c               path table, commands, per-path update
+ *	engine_ctl.c                control messages
+ *	engine_keys.c engine_mtu.c engine_rate.c
+ *	engine_core.c               this file's functions */
+#ifndef GT_PROTO_ENGINE_CORE_H
+#define GT_PROTO_ENGINE_CORE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -114,6 +123,7 @@ struct engine_path {
 	uint64_t msg_first;           /* client: first initiation since the last answer */
 	struct engine_mtu mtu;
 	uint64_t idle;                /* activity time: created, data, turned OK */
+	bool echoed;                  /* passive: an echo answered one of our replies on it */
 	struct engine_sent sent[ENGINE_SENT_TRACK];
 	unsigned sent_next;
 };
@@ -166,67 +176,37 @@ struct engine {
 	struct engine_event eq[ENGINE_EVENT_RING];
 	unsigned eq_head, eq_count;
 	bool send_blocked;            /* engine_send() refused since the last update */
+	uint64_t aead_opens;          /* AEAD verifications tried on received datagrams */
 	uint64_t events_lost, datagrams_lost, tun_lost;
 };
 
-/* engine.c. Internal functions take `now` on the mono clock (e->mono at the current call). */
+/* Internal functions take `now` on the mono clock (e->mono at the current call). */
+bool engine_is_client(const struct engine *e);
+
+/* Takes the caller's T48 time at the start of every API call; returns e->mono. */
+uint64_t engine_clock_take(struct engine *e, uint64_t now);
+/* The T48 time of a mono deadline at or after e->mono. */
+uint64_t engine_clock_t48(const struct engine *e, uint64_t t);
+
 uint64_t engine_stamp(struct engine *e, const struct replay *window);
 uint64_t engine_ctl_stamp(struct engine *e);
+uint64_t engine_stamp_ahead(const struct engine *e);
+uint64_t engine_ahead_max(const struct engine *e);
+
 void engine_event(struct engine *e, enum engine_event_type type, int path, uint64_t value);
 void engine_bad(struct engine *e, enum engine_bad_reason r, const struct mud_addr *local,
                 const struct mud_addr *from);
+/* A stale or replayed datagram: counted under ENGINE_BAD_REPLAY, and nothing else (no event: a
+ * replay flood costs a lookup and a drop). */
+void engine_stale(struct engine *e, const struct mud_addr *from);
+
 struct engine_ring_dgram *engine_dq_push(struct engine *e);
 void engine_dq_cancel(struct engine *e);
 void engine_tun_push(struct engine *e, const uint8_t *pkt, size_t len);
+void engine_reseq_drain(struct engine *e);
+
+int engine_path_index(const struct engine *e, const struct engine_path *p);
 void engine_path_tx(struct engine *e, struct engine_path *p, uint64_t now, size_t size);
 void engine_data(struct engine *e, uint64_t now);
-bool engine_is_client(const struct engine *e);
-
-/* engine_keys.c */
-int engine_keys_init(struct engine *e);
-void engine_keys_free(struct engine *e);
-int engine_keys_generate(struct engine *e, uint64_t now);
-void engine_keys_timer(struct engine *e, uint64_t now);
-uint64_t engine_keys_deadline(const struct engine *e, uint64_t now);
-const struct engine_slot *engine_keys_send_slot(const struct engine *e);
-int engine_keys_open(struct engine *e, uint8_t *out, size_t cap, const uint8_t *pkt, size_t len);
-int engine_keys_process(struct engine *e, struct engine_path *p, const struct mud_ctl *m,
-                        uint64_t now);
-bool engine_keys_seen(const struct engine *e, const uint8_t pkey[MUD_PKEY_SIZE]);
-
-/* engine_path.c */
-struct engine_path *engine_path_find(struct engine *e, const struct mud_addr *local,
-                                     const struct mud_addr *remote);
-struct engine_path *engine_path_create(struct engine *e, const struct mud_addr *local,
-                                       const struct mud_addr *remote, uint64_t now);
-void engine_path_free(struct engine *e, struct engine_path *p);
-int engine_path_index(const struct engine *e, const struct engine_path *p);
-unsigned engine_path_level(const struct engine_path *p);
-void engine_paths_update(struct engine *e, uint64_t now);
-uint64_t engine_paths_deadline(const struct engine *e, uint64_t now);
-unsigned engine_dialect_mtu_min(enum mud_dialect d);
-
-/* engine_ctl.c */
-void engine_ctl_recv(struct engine *e, struct engine_path *p, uint64_t now, uint64_t time_field,
-                     const struct mud_ctl *m, enum mud_dialect d, size_t size);
-int engine_ctl_send(struct engine *e, struct engine_path *p, uint64_t now, uint64_t sent_time,
-                    uint64_t fw_bytes, uint64_t fw_total, size_t size, enum mud_dialect d);
-void engine_ctl_timer(struct engine *e, struct engine_path *p, uint64_t now);
-uint64_t engine_ctl_deadline(const struct engine *e, const struct engine_path *p, uint64_t now);
-
-/* engine_mtu.c */
-void engine_mtu_reset(struct engine_path *p);
-void engine_mtu_step(struct engine_path *p, unsigned min, size_t size);
-void engine_mtu_answered(struct engine *e, struct engine_path *p, size_t size, unsigned wire_mtu);
-size_t engine_mtu_init_size(struct engine *e, struct engine_path *p, uint64_t now);
-void engine_mtu_unanswered(struct engine *e, struct engine_path *p);
-unsigned engine_mtu_usable(unsigned wire, enum mud_dialect d);
-void engine_mtu_tunnel(struct engine *e);
-
-/* engine_rate.c */
-void engine_rate_snapshot(struct engine *e, struct engine_path *p, uint64_t time_field,
-                          const struct mud_ctl *m, uint64_t sent_at);
-void engine_rtt_sample(struct engine_rtt *s, uint64_t sample);
-void engine_delay_apply(struct engine *e);
 
 #endif
