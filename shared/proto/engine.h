@@ -307,6 +307,7 @@ struct engine_info {
 	uint64_t datagrams_lost;    /* control datagrams dropped on a full queue */
 	uint64_t tun_lost;          /* TUN packets dropped on a full queue */
 	uint64_t aead_opens;        /* AEAD verifications tried on received datagrams */
+	uint64_t copies;            /* data datagrams also sent on a stand-in path (idle failover) */
 };
 
 void engine_info(const struct engine *e, struct engine_info *out);

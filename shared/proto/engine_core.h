@@ -67,8 +67,13 @@ struct engine_keys {
 
 struct engine_rtt {
 	uint64_t val, var;
+	uint64_t min, min_at; /* least sample of the last ENGINE_RTT_MIN_WINDOW, and when */
 	bool setup;
 };
+
+/* The least RTT is the path's propagation delay without the queues our own traffic builds (as
+ * BBR's min_rtt); it is forgotten after this long, so a longer route is learnt. */
+#define ENGINE_RTT_MIN_WINDOW (10 * ENGINE_SEC)
 
 /* Path MTU discovery state (section 7), UDP sizes. */
 struct engine_mtu {
@@ -159,6 +164,7 @@ struct engine {
 	struct engine_path path[ENGINE_PATH_MAX];
 	uint64_t last_recv;           /* last reception on any path (mono) */
 	uint64_t data_time;           /* last data sent or received on any path (mono), 0: none */
+	uint64_t copies;              /* data datagrams also sent on a confirmed path (send_copy) */
 	uint64_t data_start;          /* first data after a second without any (mono) */
 	unsigned level;               /* selected preference level */
 	uint64_t rate;                /* rate sum of the running paths */

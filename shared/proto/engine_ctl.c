@@ -134,7 +134,7 @@ engine_ctl_recv(struct engine *e, struct engine_path *p, uint64_t now, uint64_t 
 		bool tracked;
 		if (sent_at(e, p, m->sent_time, &at, &tracked)) {
 			if (now - at <= ENGINE_RTT_MAX)
-				engine_rtt_sample(&p->rtt, now - at);
+				engine_rtt_sample(&p->rtt, now - at, now);
 			engine_rate_snapshot(p, time_field, m, at);
 		}
 		p->rx_loss = m->loss;

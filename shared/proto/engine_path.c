@@ -141,6 +141,12 @@ usable(const struct engine *e, const struct engine_path *p)
 	/* While the tunnel carries no data, a client initiates on a path only every keepalive:
 	 * when data resumes on another path, the silence counts from then, the time the client
 	 * needs to probe this one at beat again (engine_ctl.c interval()). */
+	/* Data resumed after a pause and the peer is heard on other paths since, not on this one
+	 * within its one-way delay and a margin: it is not used, so that the first packets after
+	 * an outage that began while the tunnel idled go where they can arrive. */
+	if (e->data_start && p->rx_time < e->data_start &&
+	    e->last_recv > e->data_start + p->rtt.val / 2 + 4 * p->rtt.var + 10 * ENGINE_MSEC)
+		return false;
 	uint64_t heard = p->rx_time > e->data_start ? p->rx_time : e->data_start;
 	uint64_t silent = 0;
 	if (e->last_recv > heard)
@@ -237,7 +243,10 @@ engine_paths_update(struct engine *e, uint64_t now)
 		p->running = p->ok && path_level(p) <= e->level;
 		if (p->running)
 			e->rate += p->tx_rate;
-		sched_set_path(e->sched, (unsigned)i, p->running, p->tx_rate, p->rtt.val / 2);
+		/* The choice weighs propagation delays: queueing is the scheduler's own model (its
+		 * virtual queues), and a smoothed RTT that carries the queue our stream builds on a
+		 * path would move the stream to another path and back, spreading it thin. */
+		sched_set_path(e->sched, (unsigned)i, p->running, p->tx_rate, p->rtt.min / 2);
 		if (p->ok != p->reported_ok) {
 			p->reported_ok = p->ok;
 			engine_event(e, p->ok ? ENGINE_EV_PATH_UP : ENGINE_EV_PATH_DOWN, i, 0);
@@ -380,4 +389,24 @@ engine_paths(const struct engine *e, struct engine_path_info *out, int max)
 		n++;
 	}
 	return n;
+}
+
+/* The lowest-level path other than p, initiated by us, OK and answered lately (standby paths
+ * are probed every standby_beat), whose MTU takes len bytes; NULL if none. */
+struct engine_path *
+engine_path_standin(struct engine *e, const struct engine_path *p, uint64_t now, size_t len)
+{
+	struct engine_path *best = NULL;
+
+	for (int i = 0; i < ENGINE_PATH_MAX; i++) {
+		struct engine_path *q = &e->path[i];
+		uint64_t fresh = 2 * (q->beat > e->cfg.standby_beat ? q->beat : e->cfg.standby_beat);
+
+		if (q == p || !q->used || !q->active || !q->ok || now - q->rx_time > fresh ||
+		    len > q->mtu.ok)
+			continue;
+		if (!best || path_level(q) < path_level(best))
+			best = q;
+	}
+	return best;
 }

@@ -12,5 +12,8 @@ struct engine_path *engine_path_create(struct engine *e, const struct mud_addr *
 void engine_paths_update(struct engine *e, uint64_t now);
 uint64_t engine_paths_deadline(const struct engine *e, uint64_t now);
 void engine_delay_apply(struct engine *e);
+/* A path to carry a copy of data sent on p while p is unconfirmed (engine.c send_copy()). */
+struct engine_path *engine_path_standin(struct engine *e, const struct engine_path *p,
+                                        uint64_t now, size_t len);
 
 #endif

@@ -4,8 +4,12 @@
 #include "proto/engine_rate.h"
 
 void
-engine_rtt_sample(struct engine_rtt *s, uint64_t sample)
+engine_rtt_sample(struct engine_rtt *s, uint64_t sample, uint64_t now)
 {
+	if (!s->setup || sample <= s->min || now - s->min_at > ENGINE_RTT_MIN_WINDOW) {
+		s->min = sample;
+		s->min_at = now;
+	}
 	if (!s->setup) {
 		s->setup = true;
 		s->val = sample;

@@ -6,6 +6,6 @@
 
 void engine_rate_snapshot(struct engine_path *p, uint64_t time_field, const struct mud_ctl *m,
                           uint64_t sent_at);
-void engine_rtt_sample(struct engine_rtt *s, uint64_t sample);
+void engine_rtt_sample(struct engine_rtt *s, uint64_t sample, uint64_t now);
 
 #endif

@@ -246,8 +246,16 @@ due(const struct reseq *r, uint64_t ext, uint64_t arrival, uint64_t now, int *ac
 			 * data lately whose packets could not be waited for anyway (a spread over
 			 * hold_max) is not worth any wait. */
 			bool quiet = !ps->last || ps->last + r->c.idle_us <= r->last_now;
-			if (quiet && w > arrival + r->c.hold_max_us)
-				continue;
+			if (quiet) {
+				/* Nothing is in flight on a quiet path: the wait only keeps the delay
+				 * steady for when data comes on it, so it lasts the delay the path
+				 * adds over H's, without the margins for its packets' variation.
+				 * A path as fast as H's costs nothing. */
+				int64_t mean = (int64_t)ext + ps->off;
+				w = mean > 0 ? (uint64_t)mean : 0;
+				if (w <= arrival || w > arrival + r->c.hold_max_us)
+					continue;
+			}
 			idle = UINT64_MAX;
 		}
 		if (idle < w)

@@ -25,6 +25,7 @@ struct sched {
 	struct sched_config c;
 	struct spath p[SCHED_MAX_PATHS];
 	int burst; /* path of the open burst, or -1 */
+	int last;  /* path of the last burst, or -1: kept on near ties */
 	uint32_t burst_pkts;
 	uint64_t burst_bytes;
 	uint64_t burst_start;
@@ -36,6 +37,7 @@ sched_config_default(struct sched_config *c)
 	c->burst_pkts = 16;
 	c->burst_bytes = 65536;
 	c->queue_us = 5000;
+	c->tie_us = 1000;
 }
 
 struct sched *
@@ -49,7 +51,7 @@ sched_new(const struct sched_config *c)
 		c = &d;
 	}
 	if (c->burst_pkts == 0 || c->burst_bytes == 0 || c->queue_us == 0 ||
-	    c->queue_us > QUEUE_US_MAX) {
+	    c->queue_us > QUEUE_US_MAX || c->tie_us > QUEUE_US_MAX) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -57,6 +59,7 @@ sched_new(const struct sched_config *c)
 		return NULL;
 	s->c = *c;
 	s->burst = -1;
+	s->last = -1;
 	return s;
 }
 
@@ -142,6 +145,8 @@ sched_clear_path(struct sched *s, unsigned path)
 	s->p[path] = (struct spath){ 0 };
 	if (s->burst == (int)path)
 		s->burst = -1;
+	if (s->last == (int)path)
+		s->last = -1;
 }
 
 void
@@ -153,8 +158,8 @@ sched_burst_end(struct sched *s)
 int
 sched_pick(struct sched *s, uint64_t now, size_t size)
 {
-	uint64_t best_at = UINT64_MAX;
-	int best = -1, any = 0;
+	uint64_t best_at = UINT64_MAX, least_owd = UINT64_MAX;
+	int best = -1, any = 0, last_ok = 0;
 
 	if (s->burst >= 0) {
 		struct spath *p = &s->p[s->burst];
@@ -185,13 +190,26 @@ sched_pick(struct sched *s, uint64_t now, size_t size)
 			best_at = at;
 			best = i;
 		}
+		if (p->owd < least_owd)
+			least_owd = p->owd;
+		if (i == s->last)
+			last_ok = 1;
 	}
 	if (best < 0) {
 		errno = any ? EAGAIN : ENETUNREACH;
 		return -1;
 	}
+	/* Paths within tie_us of the least delay are equals: their delay estimates differ by
+	 * noise, and choosing among them by arrival time would move one stream from path to path
+	 * burst by burst (each burst lengthens its path's queue), for the receiver to reorder.
+	 * Among equals the last burst's path keeps the stream while it has room; a stream spreads
+	 * where it must: its path at the pacing limit, or a path of really lower delay. */
+	if (last_ok && s->p[best].owd <= least_owd + s->c.tie_us &&
+	    s->p[s->last].owd <= least_owd + s->c.tie_us)
+		best = s->last;
 	add(&s->p[best], size);
 	s->burst = best;
+	s->last = best;
 	s->burst_pkts = 1;
 	s->burst_bytes = size;
 	s->burst_start = now;

@@ -34,6 +34,7 @@ struct sched_config {
 	uint32_t burst_pkts;  /* default 16 */
 	uint32_t burst_bytes; /* default 65536 */
 	uint32_t queue_us;    /* pacing limit per path; default 5000 */
+	uint32_t tie_us;      /* arrival times this close are a tie, kept by the last path; 1000 */
 };
 
 struct sched;

@@ -608,6 +608,36 @@ pop_all(struct reseq *r, uint64_t now, char *out)
 	return n;
 }
 
+START_TEST(test_quiet_equal_path_costs_nothing)
+{
+	const uint64_t off = 10000000;
+	struct reseq *r = make(0, 0, 0);
+
+	/* Two paths of 10 ms, both expected; data comes on path 0 only (the sender keeps one
+	 * stream on one of two equal paths). Path 1 has nothing in flight and is no slower:
+	 * data is not held for it (the jitter margin would hold every packet 2 ms). */
+	reseq_path_seen(r, off + 510000, 0, 500000 | 1);
+	reseq_path_seen(r, off + 510000, 1, 500000 | 1);
+	reseq_path_expect(r, 0, 1);
+	reseq_path_expect(r, 1, 1);
+	for (uint64_t t = 0; t < 50; t++)
+		ck_assert_int_eq(reseq_push(r, off + 1510000 + t * 100, 0, 1500000 + t * 100, "x", 1),
+		                 RESEQ_DELIVER);
+	ck_assert_uint_eq(reseq_stats(r)->held_max, 0);
+
+	/* A quiet path 5 ms slower is still waited for, for those 5 ms. */
+	struct reseq *q = make(0, 0, 0);
+	reseq_path_seen(q, off + 510000, 0, 500000 | 1);
+	reseq_path_seen(q, off + 515000, 1, 500000 | 1);
+	reseq_path_expect(q, 0, 1);
+	reseq_path_expect(q, 1, 1);
+	ck_assert_int_eq(reseq_push(q, off + 1510000, 0, 1500000, "y", 1), RESEQ_HELD);
+	ck_assert_uint_eq(reseq_deadline(q), off + 1500000 + 15000);
+	reseq_free(q);
+	reseq_free(r);
+}
+END_TEST
+
 START_TEST(test_path_seen_and_expected)
 {
 	const uint64_t off = 10000000;
@@ -636,15 +666,19 @@ START_TEST(test_path_seen_and_expected)
 		}
 		ck_assert_int_eq(rc, RESEQ_HELD);
 		ck_assert_int_eq(reseq_push(r, off + 1511000, 0, 1501000, "c", 1), RESEQ_HELD);
-		/* a waits for what the slow path may have sent before it: 60 ms + 2 ms jitter. */
-		ck_assert_uint_eq(reseq_deadline(r), off + 1500000 + 60000 + 2000);
-		ck_assert_int_eq(pop_all(r, off + 1560000, got), 0);
-		ck_assert_int_eq(reseq_push(r, off + 1560500, 1, 1500500, "b", 1), RESEQ_HELD);
-		ck_assert_int_eq(pop_all(r, off + 1560500, got), 2);
+		/* a waits for what the slow path, quiet so far, may have sent before it: its
+		 * 60 ms, without the jitter margin of a path carrying data. */
+		ck_assert_uint_eq(reseq_deadline(r), off + 1500000 + 60000);
+		ck_assert_int_eq(pop_all(r, off + 1559000, got), 0);
+		/* b, sent after a, comes over the slow path in 59 ms: nothing older than b can
+		 * come on it now. */
+		ck_assert_int_eq(reseq_push(r, off + 1559500, 1, 1500500, "b", 1), RESEQ_HELD);
+		ck_assert_int_eq(pop_all(r, off + 1559500, got), 2);
 		ck_assert_str_eq(got, "ab");
-		/* c still waits for the slow path; a control message on it sent after c says
-		 * nothing older is coming. */
-		ck_assert_uint_eq(reseq_deadline(r), off + 1501000 + 60000 + 2000);
+		/* c still waits for the slow path, which carries data now: its offset (60 ms, then
+		 * a 59 ms sample: 59.875 ms), 2 ms jitter and 4 deviations (0 + 1 ms / 4). A
+		 * control message on it sent after c says nothing older is coming. */
+		ck_assert_uint_eq(reseq_deadline(r), off + 1501000 + 59875 + 2000 + 4 * 250);
 		reseq_path_seen(r, off + 1561200, 1, 1501200 | 1);
 		ck_assert_int_eq(pop_all(r, off + 1561200, got), 1);
 		ck_assert_str_eq(got, "c");
@@ -739,6 +773,7 @@ make_suite(void)
 	tcase_add_test(tc, test_path_reset);
 	tcase_add_test(tc, test_clock_jumps_back);
 	tcase_add_test(tc, test_path_seen_and_expected);
+	tcase_add_test(tc, test_quiet_equal_path_costs_nothing);
 	tcase_add_test(tc, test_random_paths);
 	suite_add_tcase(s, tc);
 	return s;

@@ -298,14 +298,75 @@ START_TEST(test_unequal_delays)
 }
 END_TEST
 
-START_TEST(test_bursts_stay_on_one_path)
+/* Batches of `batch` bytes every `every` us for dur us from t0, as a loop reading its TUN does. */
+static struct load
+run_batches(struct sched *s, uint64_t t0, uint64_t dur, uint64_t every, uint64_t batch)
+{
+	struct load l = { 0 };
+
+	for (uint64_t now = t0; now < t0 + dur; now += every) {
+		for (uint64_t b = 0; b < batch; b += PKT) {
+			int p = sched_pick(s, now, PKT);
+			if (p < 0 || p >= SCHED_MAX_PATHS)
+				ck_abort_msg("pick %d at %llu", p, (unsigned long long)now);
+			l.bytes[p] += PKT;
+			l.total += PKT;
+		}
+		sched_burst_end(s);
+	}
+	return l;
+}
+
+START_TEST(test_equal_paths_keep_one_stream)
 {
 	struct sched *s = make(0, 0);
+
+	/* Two 10 Gbit/s paths whose delays differ by less than tie_us (estimates of equal
+	 * links), a 4 Gbit/s stream in 1 MB batches (each lengthens its path's queue by 0.8 ms):
+	 * the stream stays on one path, nothing forces a spread. */
+	sched_set_path(s, 0, 1, MBIT(10000), 150);
+	sched_set_path(s, 1, 1, MBIT(10000), 100);
+	struct load l = run_batches(s, 1000000, 1000000, 2000, 1000000);
+	ck_assert_uint_eq(l.total, 500 * ((1000000 + PKT - 1) / PKT) * PKT);
+	ck_assert_msg(l.bytes[0] == 0 || l.bytes[1] == 0, "spread %llu / %llu",
+	              (unsigned long long)l.bytes[0], (unsigned long long)l.bytes[1]);
+
+	/* The same paths at 1 Gbit/s and 1.5 Gbit/s offered: the stream must spread, and the
+	 * paths carry it all. */
+	sched_set_path(s, 0, 1, MBIT(1000), 150);
+	sched_set_path(s, 1, 1, MBIT(1000), 100);
+	l = run_load(s, 3000000, 1000000, MBIT(1500));
+	ck_assert_uint_eq(l.dropped, 0);
+	ck_assert_msg(l.bytes[0] > l.total / 4 && l.bytes[1] > l.total / 4, "%llu / %llu",
+	              (unsigned long long)l.bytes[0], (unsigned long long)l.bytes[1]);
+
+	/* A path of really lower delay (by more than tie_us) takes the next burst. */
+	sched_set_path(s, 0, 1, MBIT(10000), 5000);
+	sched_set_path(s, 1, 1, MBIT(10000), 1000);
+	sched_burst_end(s);
+	int p = sched_pick(s, 6000000, PKT);
+	sched_burst_end(s);
+	ck_assert_int_eq(p, 1);
+	sched_set_path(s, 0, 1, MBIT(10000), 1000);
+	sched_set_path(s, 1, 1, MBIT(10000), 5000);
+	ck_assert_int_eq(sched_pick(s, 6000000, PKT), 0);
+	sched_free(s);
+}
+END_TEST
+
+START_TEST(test_bursts_stay_on_one_path)
+{
+	struct sched_config c;
 	int first;
 
-	/* Two identical paths: the choice alternates, but by whole bursts of 16. */
+	/* Two paths whose delays are not a tie (tie_us 0): the choice goes by earliest arrival
+	 * and alternates, but by whole bursts of 16. */
+	sched_config_default(&c);
+	c.tie_us = 0;
+	struct sched *s = sched_new(&c);
+	ck_assert_ptr_nonnull(s);
 	sched_set_path(s, 0, 1, MBIT(100), 5000);
-	sched_set_path(s, 1, 1, MBIT(100), 5000);
+	sched_set_path(s, 1, 1, MBIT(100), 5001);
 	first = sched_pick(s, 1000, PKT);
 	for (int i = 1; i < 16; i++)
 		ck_assert_int_eq(sched_pick(s, 1000, PKT), first);
@@ -365,6 +426,7 @@ make_suite(void)
 	tcase_add_test(tc, test_pacing_limit_and_next);
 	tcase_add_test(tc, test_overhead_counts_link_bytes);
 	tcase_add_test(tc, test_earliest_arrival);
+	tcase_add_test(tc, test_equal_paths_keep_one_stream);
 	tcase_add_test(tc, test_unusable_and_zero_rate_never_chosen);
 	tcase_add_test(tc, test_shares_follow_rates);
 	tcase_add_test(tc, test_unequal_delays);
