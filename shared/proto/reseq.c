@@ -32,6 +32,8 @@ struct path {
 	uint64_t max_ext; /* newest timestamp it delivered */
 	int64_t off;      /* smoothed arrival - timestamp */
 	int64_t dev;      /* smoothed absolute deviation of that */
+	int64_t coff;     /* smoothed arrival - timestamp of its control messages alone */
+	int have_coff;
 };
 
 struct reseq {
@@ -227,8 +229,10 @@ path_arrival(struct reseq *r, unsigned p, uint64_t now, uint64_t ext)
  * when no path lags behind it. *active tells whether a lagging path was still active at now
  * (releasing then gives up on a gap: a timeout). */
 static uint64_t
-due(const struct reseq *r, uint64_t ext, uint64_t arrival, uint64_t now, int *active)
+due(const struct reseq *r, uint64_t ext, uint64_t arrival, unsigned hpath, uint64_t now,
+    int *active)
 {
+	const struct path *hp = &r->paths[hpath];
 	uint64_t wait = 0;
 	int lag = 0;
 
@@ -250,9 +254,18 @@ due(const struct reseq *r, uint64_t ext, uint64_t arrival, uint64_t now, int *ac
 				/* Nothing is in flight on a quiet path: the wait only keeps the delay
 				 * steady for when data comes on it, so it lasts the delay the path
 				 * adds over H's, without the margins for its packets' variation.
-				 * A path as fast as H's costs nothing. */
-				int64_t mean = (int64_t)ext + ps->off;
-				w = mean > 0 ? (uint64_t)mean : 0;
+				 * A path as fast as H's costs nothing. Both delays are measured on
+				 * control messages where both have some: data timestamps run ahead
+				 * of the sender's clock under load, control timestamps do not, so
+				 * an offset learnt from data is not comparable with one learnt from
+				 * control. */
+				if (ps->have_coff && hp->have_coff) {
+					int64_t extra = ps->coff - hp->coff;
+					w = arrival + (extra > 0 ? (uint64_t)extra : 0);
+				} else {
+					int64_t mean = (int64_t)ext + ps->off;
+					w = mean > 0 ? (uint64_t)mean : 0;
+				}
 				if (w <= arrival || w > arrival + r->c.hold_max_us)
 					continue;
 			}
@@ -330,7 +343,7 @@ reseq_push(struct reseq *r, uint64_t now, unsigned path, uint64_t ts, const void
 	if (older) {
 		/* Older than all held: deliver at once if nothing earlier can still come, or if it
 		 * has nowhere to wait. */
-		int wait = due(r, ext, now, now, &active) > now;
+		int wait = due(r, ext, now, path, now, &active) > now;
 		if (!wait || r->nfree == 0) {
 			if (wait)
 				r->st.overflow++;
@@ -368,6 +381,13 @@ reseq_path_seen(struct reseq *r, uint64_t now, unsigned path, uint64_t ts)
 		r->started = 1;
 	}
 	ps = &r->paths[path];
+	int64_t cs = (int64_t)(now - ext);
+	if (!ps->have_coff) {
+		ps->coff = cs;
+		ps->have_coff = 1;
+	} else {
+		ps->coff += (cs - ps->coff) / 8;
+	}
 	if (path_first(r, path, now, ext)) {
 		ps->last = 0;
 		return;
@@ -413,7 +433,7 @@ reseq_pop(struct reseq *r, uint64_t now, struct reseq_pkt *out)
 	if (r->nheap > r->limit) {
 		r->st.overflow++;
 	} else if (!(r->flushing && h->ext <= r->flush_ext)) {
-		uint64_t when = due(r, h->ext, m->arrival, now, &active);
+		uint64_t when = due(r, h->ext, m->arrival, m->path, now, &active);
 		if (when > now)
 			return 0;
 		if (active && when > m->arrival) /* it did wait, and gave up on a live path */
@@ -452,7 +472,9 @@ reseq_deadline(const struct reseq *r)
 		return UINT64_MAX;
 	if (r->nheap > r->limit || (r->flushing && r->heap[0].ext <= r->flush_ext))
 		return 0;
-	return due(r, r->heap[0].ext, r->meta[r->heap[0].slot].arrival, 0, &active);
+	const struct meta *m = &r->meta[r->heap[0].slot];
+
+	return due(r, r->heap[0].ext, m->arrival, m->path, 0, &active);
 }
 
 void
