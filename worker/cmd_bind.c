@@ -153,7 +153,7 @@ worker_message(struct tunnel *t, struct ipc_msg *m, int timeout_ms)
 			return -1;
 		}
 		const char *why;
-		int r = ipc_recv(t->chan, m, IPC_FROM_WORKER, &why);
+		int r = ipc_recv(t->chan, m, IPC_WORKER, IPC_SUPERVISOR, &why);
 		if (r <= 0) {
 			if (r < 0 && why)
 				fprintf(stderr, "bad message from the worker: %s\n", why);
@@ -198,7 +198,7 @@ serve_cli(struct tunnel *t, int cli)
 	struct ipc_msg req, rep;
 	const char *why;
 
-	if (ipc_recv(cli, &req, IPC_FROM_SUPERVISOR, &why) != 1)
+	if (ipc_recv(cli, &req, IPC_CTL, IPC_SUPERVISOR, &why) != 1)
 		return;
 	switch (req.hdr.type) {
 	case IPC_PATH:

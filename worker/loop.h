@@ -17,11 +17,16 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "ipc/outq.h"
 #include "proto/engine.h"
+#include "sockpick.h"
 #include "tun.h"
 #include "udp.h"
 
 #define WORKER_SOCK_MAX 4
+
+/* epoll tags */
+enum { WORKER_EV_TUN = 0, WORKER_EV_IPC = 1, WORKER_EV_SOCK = 2 };
 
 struct worker_stats {
 	uint64_t tun_rx, tun_tx;           /* packets read from / written to the TUN */
@@ -39,19 +44,23 @@ struct worker {
 	struct mud_clock clock;
 	struct tun_dev tun;
 	struct udp_sock sock[WORKER_SOCK_MAX];
+	struct sock_bound bound[WORKER_SOCK_MAX]; /* what each socket is bound to */
 	int nsock;
-	int ipc;              /* channel to the supervisor (or the hand-run parent) */
+	int ipc;              /* channel to the supervisor (or the hand-run parent), or -1 */
+	struct ipc_outq out;  /* what waits to go out on it (supervisor_link.h) */
+	uint32_t ipc_interest; /* its epoll events now */
 	int epfd;
+	unsigned engine_mtu;  /* the engine's tunnel MTU */
+	unsigned mtu_max;     /* the configured cap (0: none) */
 	unsigned mtu;         /* tunnel MTU last asked for */
 	struct worker_stats stats;
 	struct worker_buffers *b;
-	uint32_t ipc_seq;
 	bool tun_paused;      /* engine said EAGAIN: TUN not polled until the deadline */
 	bool stop;
 };
 
-/* Allocates the buffers and the epoll set for the descriptors already in w (tun, sock[], ipc)
- * and installs the signal handlers (SIGTERM, SIGINT, SIGQUIT, SIGHUP stop the loop). Returns 0,
+/* Allocates the buffers and the epoll set for the descriptors already in w (tun, sock[], ipc),
+ * reads the sockets' bound addresses, makes the IPC channel non-blocking and installs the signal handlers (SIGTERM, SIGINT, SIGQUIT, SIGHUP stop the loop). Returns 0,
  * or -1 with errno. */
 int worker_init(struct worker *w);
 
@@ -60,13 +69,5 @@ int worker_init(struct worker *w);
 int worker_run(struct worker *w);
 
 void worker_free(struct worker *w);
-
-struct ipc_path;
-
-/* Applies a path command (zero fields leave values unchanged). Returns 0 or an errno value. */
-int worker_apply_path(struct engine *e, uint64_t now, const struct ipc_path *p);
-
-/* The session counters a supervisor asks for (also used by the tests). */
-void worker_send_stats(struct worker *w);
 
 #endif
