@@ -148,8 +148,14 @@ ipc_outq_flush(struct ipc_outq *q)
 		if (q->snapshot)
 			q->snapshot(q, q->ctx);
 		while (q->snap_next < q->snap_n) {
-			if ((r = send_one(q, &q->snap[q->snap_next])) <= 0)
+			if ((r = send_one(q, &q->snap[q->snap_next])) <= 0) {
+				if (r == 0 && q->snap_next == 0) {
+					/* nothing of it left: take a newer one when there is room */
+					q->snap_n = 0;
+					q->snap_wanted = true;
+				}
 				return r;
+			}
 			q->snap_next++;
 		}
 	}

@@ -12,8 +12,9 @@
  *   again. Events are never lost silently.
  * - IPC_MTU_REQ is coalesced: only the newest value is kept (the snapshot carries it too).
  * - Stats replies are coalesced: a request only marks a snapshot as wanted; the snapshot is
- *   taken when it can be sent, so it is the newest, and any number of requests made while one
- *   waits get that one snapshot. A snapshot partly sent is finished first.
+ *   taken when its first message leaves (one that the full socket refused is thrown away and
+ *   taken again later), so it is the newest, and any number of requests made while one waits
+ *   get that one snapshot. A snapshot partly sent is finished first, before anything else.
  * Order on the wire: ring (events and replies, FIFO), the MTU request, the lost marker, the
  * snapshot. */
 #ifndef GT_IPC_OUTQ_H
