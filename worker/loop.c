@@ -484,7 +484,6 @@ worker_run(struct worker *w)
 	}
 	drain_datagrams(w);
 	tx_flush(w);
-	if (w->ipc >= 0) /* what the socket takes now; never wait */
-		ipc_outq_flush(&w->out);
+	sup_link_flush(w); /* what the socket takes now; never wait */
 	return ret;
 }

@@ -60,8 +60,9 @@ struct worker {
 };
 
 /* Allocates the buffers and the epoll set for the descriptors already in w (tun, sock[], ipc),
- * reads the sockets' bound addresses, makes the IPC channel non-blocking and installs the signal handlers (SIGTERM, SIGINT, SIGQUIT, SIGHUP stop the loop). Returns 0,
- * or -1 with errno. */
+ * reads the sockets' bound addresses (sockpick.h), makes the IPC channel non-blocking and
+ * installs the signal handlers (SIGTERM, SIGINT, SIGQUIT, SIGHUP stop the loop). Returns 0, or
+ * -1 with errno. */
 int worker_init(struct worker *w);
 
 /* Runs until a signal, the end of the IPC channel, or a fatal I/O error. Returns 0 on a clean
