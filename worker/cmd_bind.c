@@ -163,8 +163,8 @@ worker_message(struct tunnel *t, struct ipc_msg *m, int timeout_ms)
 			tunnel_handle_mtu(t, m);
 			continue;
 		}
-		if (m->hdr.type == IPC_PATH_EVENT)
-			continue; /* the worker logs them */
+		if (m->hdr.type == IPC_PATH_EVENT || m->hdr.type == IPC_EVENTS_LOST)
+			continue; /* the worker logs them; both are worker -> supervisor only */
 		if (m->hdr.type == IPC_STATS) {
 			t->cipher = m->u.stats.cipher;
 			t->dialect = m->u.stats.dialect;
