@@ -8,7 +8,9 @@
  * into segments, sealed by the engine and sent in sendmmsg batches where consecutive datagrams on
  * one path of one size form a UDP GSO run. A full TUN drops packets (as a NIC queue would) rather
  * than stall the control plane; when the engine paces (EAGAIN), the TUN is left unread until the
- * engine's deadline, so the kernel queues for us. */
+ * engine's deadline, so the kernel queues for us. Each datagram leaves from the socket its path's
+ * local address belongs to (sockpick.h). The control channel is supervisor_link.h: the loop
+ * only calls it, and it never blocks the loop. */
 #ifndef GT_WORKER_LOOP_H
 #define GT_WORKER_LOOP_H
 
