@@ -154,7 +154,7 @@ worker_message(struct tunnel *t, struct ipc_msg *m, int timeout_ms)
 			return -1;
 		}
 		const char *why;
-		int r = ipc_recv(t->chan, m, IPC_FROM_WORKER, &why);
+		int r = ipc_recv(t->chan, m, IPC_WORKER, IPC_SUPERVISOR, &why);
 		if (r <= 0) {
 			if (r < 0 && why)
 				fprintf(stderr, "bad message from the worker: %s\n", why);
@@ -164,8 +164,8 @@ worker_message(struct tunnel *t, struct ipc_msg *m, int timeout_ms)
 			tunnel_handle_mtu(t, m);
 			continue;
 		}
-		if (m->hdr.type == IPC_PATH_EVENT)
-			continue; /* the worker logs them */
+		if (m->hdr.type == IPC_PATH_EVENT || m->hdr.type == IPC_EVENTS_LOST)
+			continue; /* the worker logs them; both are worker -> supervisor only */
 		if (m->hdr.type == IPC_STATS) {
 			t->cipher = m->u.stats.cipher;
 			t->dialect = m->u.stats.dialect;
@@ -199,7 +199,7 @@ serve_cli(struct tunnel *t, int cli)
 	struct ipc_msg req, rep;
 	const char *why;
 
-	if (ipc_recv(cli, &req, IPC_FROM_SUPERVISOR, &why) != 1)
+	if (ipc_recv(cli, &req, IPC_CTL, IPC_SUPERVISOR, &why) != 1)
 		return;
 	switch (req.hdr.type) {
 	case IPC_PATH:

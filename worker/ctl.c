@@ -173,7 +173,7 @@ ctl_answer(int fd, struct ipc_msg *m)
 			errno = ETIMEDOUT;
 		return -1;
 	}
-	int r = ipc_recv(fd, m, IPC_FROM_WORKER, &why);
+	int r = ipc_recv(fd, m, IPC_SUPERVISOR, IPC_CTL, &why);
 	if (r < 0 && why)
 		errno = EBADMSG;
 	return r;

@@ -1,7 +1,7 @@
 /* The hand-run tunnel's control socket: `gt-worker path|show|set` talk to the running
  * `gt-worker bind` (its privileged parent) over a UNIX SOCK_SEQPACKET socket named after the TUN
- * device, with the IPC messages of shared/ipc (the CLI sends what a supervisor would send; the
- * answers are what a worker sends, plus IPC_STATUS from the parent). The socket lives in the
+ * device, with the IPC messages of shared/ipc: the CLI is the ctl party and the parent plays the
+ * supervisor (requests ctl -> supervisor, answers supervisor -> ctl). The socket lives in the
  * first of /run/user/UID/gt-worker, /run/gt-worker.UID, /tmp/gt-worker.UID whose parent folder
  * is writable, mode 0700. */
 #ifndef GT_WORKER_CTL_H

@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipc/ipc.h"
 #include "offload.h"
+#include "supervisor_link.h"
 #include "util/log.h"
 
 #define RX_SLOTS UDP_BATCH_MAX
@@ -20,8 +20,6 @@
 #define TUNQ_MAX 256                 /* decrypted packets coalesced per TUN flush */
 #define TUN_READ_BUDGET 64           /* TUN frames per wake-up */
 #define UDP_READ_BUDGET 8            /* recvmmsg calls per wake-up */
-
-enum { EV_TUN = 0, EV_IPC = 1, EV_SOCK = 2 };
 
 struct worker_buffers {
 	/* receive */
@@ -85,13 +83,18 @@ worker_init(struct worker *w)
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd == -1)
 		goto fail;
-	if (epoll_add(w->epfd, w->tun.fd, EPOLLIN, EV_TUN) == -1)
+	if (epoll_add(w->epfd, w->tun.fd, EPOLLIN, WORKER_EV_TUN) == -1)
 		goto fail;
-	if (w->ipc >= 0 && epoll_add(w->epfd, w->ipc, EPOLLIN, EV_IPC) == -1)
+	if (w->ipc >= 0 && epoll_add(w->epfd, w->ipc, EPOLLIN, WORKER_EV_IPC) == -1)
 		goto fail;
-	for (int i = 0; i < w->nsock; i++)
-		if (epoll_add(w->epfd, w->sock[i].fd, EPOLLIN, EV_SOCK + (uint32_t)i) == -1)
+	for (int i = 0; i < w->nsock; i++) {
+		if (epoll_add(w->epfd, w->sock[i].fd, EPOLLIN, WORKER_EV_SOCK + (uint32_t)i) == -1)
 			goto fail;
+		if (sock_bound_get(w->sock[i].fd, &w->bound[i]))
+			goto fail;
+	}
+	if (sup_link_init(w))
+		goto fail;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -119,20 +122,6 @@ worker_free(struct worker *w)
 	if (w->epfd > 0)
 		close(w->epfd);
 	w->epfd = -1;
-}
-
-/* The socket for a datagram: one bound to its local address, else one of its family, else a
- * dual-stack one. */
-static int
-sock_for(const struct worker *w, const struct mud_addr *remote)
-{
-	for (int i = 0; i < w->nsock; i++)
-		if (w->sock[i].family == remote->family)
-			return i;
-	for (int i = 0; i < w->nsock; i++)
-		if (w->sock[i].features & UDP_F_DUALSTACK)
-			return i;
-	return -1;
 }
 
 /* ---- sending ---- */
@@ -176,7 +165,7 @@ tx_append(struct worker *w, size_t len, const struct mud_addr *local, const stru
 {
 	struct worker_buffers *b = w->b;
 	const uint8_t *buf = b->tx + b->tx_used;
-	int si = sock_for(w, remote);
+	int si = sock_pick(w->bound, w->nsock, local, remote);
 
 	if (si < 0) {
 		w->stats.udp_tx_drop++;
@@ -420,239 +409,12 @@ pump_udp(struct worker *w, int si, uint64_t now)
 	return 0;
 }
 
-/* ---- events, IPC ---- */
-
-static void
-ipc_out(struct worker *w, enum ipc_type type, const void *payload, size_t len)
-{
-	if (w->ipc < 0)
-		return;
-	if (ipc_send(w->ipc, type, w->ipc_seq++, payload, len, NULL, 0) == -1)
-		log_warn("ipc send %s", ipc_type_name(type));
-}
-
-static void
-drain_events(struct worker *w)
-{
-	struct engine_event ev;
-	char la[MUD_ADDR_STRLEN], ra[MUD_ADDR_STRLEN];
-
-	while (engine_next_event(w->engine, &ev)) {
-		struct ipc_path_event pe;
-		memset(&pe, 0, sizeof(pe));
-		pe.local = ev.local;
-		pe.remote = ev.remote;
-		mud_addr_format(&ev.local, ' ', la, sizeof(la));
-		mud_addr_format(&ev.remote, ' ', ra, sizeof(ra));
-		switch (ev.type) {
-		case ENGINE_EV_PATH_NEW:
-			log_info("path %s -> %s: new", la, ra);
-			pe.kind = IPC_EV_PATH_NEW;
-			break;
-		case ENGINE_EV_PATH_GONE:
-			log_info("path %s -> %s: gone", la, ra);
-			pe.kind = IPC_EV_PATH_GONE;
-			break;
-		case ENGINE_EV_PATH_UP:
-			log_info("path %s -> %s: up", la, ra);
-			pe.kind = IPC_EV_PATH_UP;
-			break;
-		case ENGINE_EV_PATH_DOWN:
-			log_info("path %s -> %s: down", la, ra);
-			pe.kind = IPC_EV_PATH_DOWN;
-			break;
-		case ENGINE_EV_KEY_ROTATED:
-			log_debug("session key rotated (%s)", aead_name((enum aead_cipher)ev.value));
-			pe.kind = IPC_EV_KEY_ROTATED;
-			break;
-		case ENGINE_EV_DIALECT:
-			log_info("peer speaks the %s dialect", mud_dialect_name((enum mud_dialect)ev.value));
-			pe.kind = IPC_EV_DIALECT;
-			pe.value = ev.value == MUD_MASTER ? IPC_DIALECT_MASTER : IPC_DIALECT_V1;
-			break;
-		case ENGINE_EV_MTU:
-			if (ev.value && ev.value != w->mtu) {
-				struct ipc_mtu m = { .mtu = (uint32_t)ev.value };
-				w->mtu = (unsigned)ev.value;
-				log_info("tunnel mtu %u", w->mtu);
-				ipc_out(w, IPC_MTU_REQ, &m, sizeof(m));
-			}
-			continue;
-		case ENGINE_EV_BAD:
-			log_debug("bad packet from %s: %s", ra, engine_bad_name(ev.reason));
-			continue;
-		default:
-			continue;
-		}
-		ipc_out(w, IPC_PATH_EVENT, &pe, sizeof(pe));
-	}
-}
-
-static uint8_t
-ipc_state(enum engine_state s)
-{
-	switch (s) {
-	case ENGINE_STATE_DOWN: return IPC_PATH_DOWN;
-	case ENGINE_STATE_BACKUP: return IPC_PATH_BACKUP;
-	default: return IPC_PATH_UP;
-	}
-}
-
-void
-worker_send_stats(struct worker *w)
-{
-	struct engine_info info;
-	struct engine_path_info paths[ENGINE_PATH_MAX];
-	struct ipc_stats st;
-
-	engine_info(w->engine, &info);
-	int n = engine_paths(w->engine, paths, ENGINE_PATH_MAX);
-	if (n > ENGINE_PATH_MAX)
-		n = ENGINE_PATH_MAX;
-	memset(&st, 0, sizeof(st));
-	st.tx_packets = w->stats.udp_tx;
-	st.rx_packets = w->stats.udp_rx;
-	for (int i = 0; i < n; i++) {
-		st.tx_bytes += paths[i].tx_bytes;
-		st.rx_bytes += paths[i].rx_bytes;
-	}
-	st.bad_decrypt = info.bad[ENGINE_BAD_DECRYPT].count;
-	st.bad_decrypt_from = info.bad[ENGINE_BAD_DECRYPT].addr;
-	st.bad_difftime = info.bad[ENGINE_BAD_DIFFTIME].count;
-	st.bad_difftime_from = info.bad[ENGINE_BAD_DIFFTIME].addr;
-	st.bad_keyx = info.bad[ENGINE_BAD_KEYX].count;
-	st.bad_keyx_from = info.bad[ENGINE_BAD_KEYX].addr;
-	st.bad_replay = info.bad[ENGINE_BAD_REPLAY].count;
-	st.bad_dialect = info.bad[ENGINE_BAD_DIALECT].count;
-	st.mtu = info.mtu;
-	st.cipher = info.cipher == AEAD_AEGIS256 ? IPC_CIPHER_AEGIS256 : IPC_CIPHER_CHACHA20POLY1305;
-	st.dialect = info.dialect == MUD_MASTER ? IPC_DIALECT_MASTER : IPC_DIALECT_V1;
-	st.npaths = (uint8_t)n;
-	switch (engine_delay(w->engine)) {
-	case ENGINE_DELAY_LOW:
-		st.delay = IPC_DELAY_LOW;
-		break;
-	case ENGINE_DELAY_EVEN:
-		st.delay = IPC_DELAY_EVEN;
-		break;
-	default:
-		st.delay = IPC_DELAY_AUTO;
-	}
-	ipc_out(w, IPC_STATS, &st, sizeof(st));
-	for (int i = 0; i < n; i++) {
-		struct engine_path_info *p = &paths[i];
-		struct ipc_path_stats ps;
-		memset(&ps, 0, sizeof(ps));
-		ps.local = p->local;
-		ps.remote = p->remote;
-		ps.public_addr = p->pub;
-		ps.state = ipc_state(p->state);
-		ps.ok = p->ok;
-		ps.fixed_rate = p->fixed_rate;
-		ps.loss_limit = p->loss_limit;
-		ps.tx_loss = (uint8_t)(p->tx_loss > 255 ? 255 : p->tx_loss);
-		ps.rx_loss = (uint8_t)(p->rx_loss > 255 ? 255 : p->rx_loss);
-		ps.pref = p->pref;
-		ps.mtu = p->mtu;
-		ps.rtt_us = p->rtt;
-		ps.rttvar_us = p->rttvar;
-		ps.beat_ms = p->beat / 1000;
-		ps.tx_rate = p->tx_rate;
-		ps.rx_rate = p->rx_rate;
-		ps.tx_packets = p->tx_packets;
-		ps.rx_packets = p->rx_packets;
-		ps.tx_bytes = p->tx_bytes;
-		ps.rx_bytes = p->rx_bytes;
-		ipc_out(w, IPC_PATH_STATS, &ps, sizeof(ps));
-	}
-	ipc_out(w, IPC_STATS_END, NULL, 0);
-}
-
-static void
-ipc_result(struct worker *w, enum ipc_type type, int error)
-{
-	struct ipc_result r = { .type = (uint16_t)type, .error = error };
-	ipc_out(w, IPC_RESULT, &r, sizeof(r));
-}
-
-int
-worker_apply_path(struct engine *e, uint64_t now, const struct ipc_path *p)
-{
-	struct engine_path_conf c;
-
-	memset(&c, 0, sizeof(c));
-	c.local = p->local;
-	c.remote = p->remote;
-	c.state = (enum engine_state)p->state;
-	c.tx_max_rate = p->tx_rate;
-	c.rx_max_rate = p->rx_rate;
-	c.beat = p->beat_ms * 1000;
-	c.rate_mode = (enum engine_rate_mode)p->rate_mode;
-	c.loss_limit = p->loss_limit;
-	c.set_pref = p->set_pref;
-	c.pref = p->pref;
-	return engine_path_set(e, now, &c) ? errno : 0;
-}
-
-static int
-handle_ipc(struct worker *w, uint64_t now)
-{
-	struct ipc_msg m;
-	const char *why;
-	int r = ipc_recv(w->ipc, &m, IPC_FROM_SUPERVISOR, &why);
-
-	if (r == 0) {
-		log_info("supervisor closed the channel, stopping");
-		w->stop = true;
-		return 0;
-	}
-	if (r < 0) {
-		if (errno == EAGAIN || errno == EINTR)
-			return 0;
-		if (why)
-			log_warnx("bad message from the supervisor: %s", why);
-		else
-			log_warn("ipc receive");
-		return -1;
-	}
-	switch (m.hdr.type) {
-	case IPC_PATH:
-		ipc_result(w, IPC_PATH, worker_apply_path(w->engine, now, &m.u.path));
-		break;
-	case IPC_SET_CONF:
-		engine_set_timers(w->engine, m.u.conf.kxtimeout_ms * 1000,
-		                  m.u.conf.timetolerance_ms * 1000, m.u.conf.keepalive_ms * 1000,
-		                  m.u.conf.tos);
-		if (m.u.conf.delay != IPC_DELAY_UNCHANGED)
-			engine_set_delay(w->engine, m.u.conf.delay == IPC_DELAY_LOW    ? ENGINE_DELAY_LOW
-			                            : m.u.conf.delay == IPC_DELAY_EVEN ? ENGINE_DELAY_EVEN
-			                                                               : ENGINE_DELAY_AUTO);
-		ipc_result(w, IPC_SET_CONF, 0);
-		break;
-	case IPC_STATS_REQ:
-		worker_send_stats(w);
-		break;
-	case IPC_MTU_SET:
-		if (m.u.mtu.error)
-			log_warnx("the supervisor could not set mtu %u: %s", m.u.mtu.mtu,
-			          strerror(m.u.mtu.error));
-		break;
-	default:
-		/* configuration messages come once, before IPC_START */
-		log_warnx("unexpected %s from the supervisor", ipc_type_name(m.hdr.type));
-		ipc_msg_clear(&m);
-		return -1;
-	}
-	ipc_msg_clear(&m);
-	return 0;
-}
-
 /* ---- the loop ---- */
 
 static void
 tun_poll(struct worker *w, bool on)
 {
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = EV_TUN };
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = WORKER_EV_TUN };
 	epoll_ctl(w->epfd, EPOLL_CTL_MOD, w->tun.fd, &ev);
 }
 
@@ -666,8 +428,12 @@ worker_run(struct worker *w)
 
 	while (!worker_quit && !w->stop) {
 		drain_datagrams(w);
-		drain_events(w);
+		sup_link_report_events(w);
 		tx_flush(w);
+		if (sup_link_flush(w)) {
+			ret = -1;
+			break;
+		}
 
 		uint64_t wait = mud_t48_newer(deadline, now) ? mud_t48_diff(deadline, now) : 0;
 		struct timespec ts = { (time_t)(wait / 1000000), (long)(wait % 1000000) * 1000 };
@@ -682,18 +448,23 @@ worker_run(struct worker *w)
 		now = mud_clock_now(&w->clock);
 		for (int i = 0; i < n; i++) {
 			uint32_t tag = evs[i].data.u32;
-			if (tag >= EV_SOCK) {
-				if (pump_udp(w, (int)(tag - EV_SOCK), now))
+			if (tag >= WORKER_EV_SOCK) {
+				if (pump_udp(w, (int)(tag - WORKER_EV_SOCK), now))
 					ret = -1;
-			} else if (tag == EV_IPC) {
-				if (handle_ipc(w, now)) {
+			} else if (tag == WORKER_EV_IPC) {
+				if ((evs[i].events & EPOLLIN) && sup_link_read(w, now)) {
 					ret = -1;
 					w->stop = true;
+				} else if (!(evs[i].events & EPOLLIN) &&
+				           (evs[i].events & (EPOLLHUP | EPOLLERR))) {
+					log_info("the supervisor's channel closed, stopping");
+					w->stop = true;
 				}
+				/* EPOLLOUT: the flush at the top of the loop */
 			}
 		}
 		for (int i = 0; i < n; i++)
-			if (evs[i].data.u32 == EV_TUN && !w->tun_paused && pump_tun(w, now))
+			if (evs[i].data.u32 == WORKER_EV_TUN && !w->tun_paused && pump_tun(w, now))
 				ret = -1;
 		if (ret)
 			break;
@@ -713,5 +484,6 @@ worker_run(struct worker *w)
 	}
 	drain_datagrams(w);
 	tx_flush(w);
+	sup_link_flush(w); /* what the socket takes now; never wait */
 	return ret;
 }

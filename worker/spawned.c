@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "proto/engine.h"
 #include "sandbox.h"
+#include "supervisor_link.h"
 #include "util/log.h"
 
 /* The sanitizers' own bookkeeping would call madvise() on large frees, which the seccomp
@@ -38,6 +39,12 @@ engine_conf_from(struct engine_config *ec, const struct ipc_config *c)
 	ec->time_tolerance = c->timetolerance_ms * 1000;
 	ec->keepalive = c->keepalive_ms * 1000;
 	ec->tos = c->tos;
+	if (c->delay != IPC_DELAY_UNCHANGED)
+		ec->delay = c->delay == IPC_DELAY_LOW    ? ENGINE_DELAY_LOW
+		            : c->delay == IPC_DELAY_EVEN ? ENGINE_DELAY_EVEN
+		                                         : ENGINE_DELAY_AUTO;
+	if (c->delay_spread_ms)
+		ec->delay_auto_spread = c->delay_spread_ms * 1000;
 }
 
 /* Reads the configuration; paths are applied once the engine exists. */
@@ -49,7 +56,7 @@ read_config(struct worker *w, struct ipc_config *cfg, struct ipc_path *paths, in
 	const char *why;
 
 	for (;;) {
-		int r = ipc_recv(IPC_WORKER_FD, &m, IPC_FROM_SUPERVISOR, &why);
+		int r = ipc_recv(IPC_WORKER_FD, &m, IPC_SUPERVISOR, IPC_WORKER, &why);
 		if (r == 0)
 			fatalx("the supervisor closed the channel before IPC_START");
 		if (r < 0) {
@@ -116,6 +123,7 @@ worker_spawned_main(void)
 	w.ipc = IPC_WORKER_FD;
 	w.epfd = -1;
 	read_config(&w, &cfg, paths, &npaths);
+	w.mtu_max = cfg.mtu_max;
 	log_init(cfg.name[0] ? cfg.name : "gt-worker", 1, LOG_LEVEL_INFO);
 	if (!mud_clock_init(&w.clock))
 		log_warnx("the wall clock looks unset: the peer will reject every datagram");
@@ -170,9 +178,7 @@ worker_spawned_main(void)
 	log_info("running on %s: udp [%s] tun [%s] sandbox [%s]", w.tun.name, feat, off,
 	         sandbox_layers_str((unsigned)in_force, layers, sizeof(layers)));
 
-	struct ipc_ready ready = { .pid = (uint32_t)getpid(), .features = feats };
-	if (ipc_send(w.ipc, IPC_READY, w.ipc_seq++, &ready, sizeof(ready), NULL, 0))
-		fatal("ipc send");
+	sup_link_ready(&w, feats); /* the loop sends it */
 
 	int r = worker_run(&w);
 	engine_free(w.engine);

@@ -9,6 +9,7 @@
 
 _Static_assert(sizeof(struct ipc_hdr) == 16, "ipc_hdr layout");
 _Static_assert(sizeof(struct ipc_config) == 120, "ipc_config layout");
+_Static_assert(sizeof(struct ipc_conf) == 40, "ipc_conf layout");
 _Static_assert(sizeof(struct ipc_path) == 72, "ipc_path layout");
 _Static_assert(sizeof(struct ipc_status) == 68, "ipc_status layout");
 _Static_assert(sizeof(struct ipc_path_stats) <= IPC_MAX_PAYLOAD, "ipc_path_stats size");
@@ -16,11 +17,17 @@ _Static_assert(sizeof(struct ipc_stats) <= IPC_MAX_PAYLOAD, "ipc_stats size");
 
 typedef int (*ipc_check_fn)(const struct ipc_msg *msg);
 
+/* Routes, one bit each. */
+#define S2W 0x1u /* supervisor -> worker */
+#define W2S 0x2u /* worker -> supervisor */
+#define C2S 0x4u /* ctl -> supervisor */
+#define S2C 0x8u /* supervisor -> ctl */
+
 struct ipc_kind {
 	const char *name;
 	size_t size;        /* exact payload length */
 	int nfds;           /* exact number of descriptors */
-	enum ipc_side from; /* the only side that may send it */
+	unsigned routes;    /* the routes it may travel */
 	ipc_check_fn check; /* payload invariants, or NULL */
 };
 
@@ -65,6 +72,13 @@ check_config(const struct ipc_msg *m)
 		return -1;
 	if (!c->uid || !c->gid || c->sandbox & ~(IPC_SANDBOX_DEBUG | IPC_SANDBOX_DEGRADED))
 		return -1;
+	if (c->kxtimeout_ms > IPC_TIMER_MAX_MS || c->timetolerance_ms > IPC_TIMER_MAX_MS ||
+	    c->keepalive_ms > IPC_TIMER_MAX_MS)
+		return -1;
+	if (c->delay > IPC_DELAY_AUTO || c->delay_spread_ms > IPC_SPREAD_MAX_MS)
+		return -1;
+	if (c->mtu_max && (c->mtu_max < IPC_MTU_CAP_MIN || c->mtu_max > IPC_MTU_CAP_MAX))
+		return -1;
 	if (!str_ok(c->name, sizeof(c->name), 1))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -104,7 +118,17 @@ check_path(const struct ipc_msg *m)
 static int
 check_conf(const struct ipc_msg *m)
 {
-	return m->u.conf.tos <= 255 && m->u.conf.delay <= IPC_DELAY_AUTO ? 0 : -1;
+	const struct ipc_conf *c = &m->u.conf;
+
+	if (c->kxtimeout_ms > IPC_TIMER_MAX_MS || c->timetolerance_ms > IPC_TIMER_MAX_MS ||
+	    c->keepalive_ms > IPC_TIMER_MAX_MS)
+		return -1;
+	if (c->tos > 255 || c->delay > IPC_DELAY_AUTO || c->cipher > IPC_CIPHER_PREF_CHACHA)
+		return -1;
+	if (c->mtu_max && c->mtu_max != IPC_MTU_CAP_NONE &&
+	    (c->mtu_max < IPC_MTU_CAP_MIN || c->mtu_max > IPC_MTU_CAP_MAX))
+		return -1;
+	return c->delay_spread_ms <= IPC_SPREAD_MAX_MS ? 0 : -1;
 }
 
 static int
@@ -169,25 +193,47 @@ check_path_stats(const struct ipc_msg *m)
 }
 
 static const struct ipc_kind kinds[IPC_TYPE_MAX] = {
-	[IPC_CONFIG] = { "IPC_CONFIG", sizeof(struct ipc_config), 0, IPC_FROM_SUPERVISOR, check_config },
-	[IPC_TUN] = { "IPC_TUN", sizeof(struct ipc_tun), 1, IPC_FROM_SUPERVISOR, check_tun },
-	[IPC_SOCKET] = { "IPC_SOCKET", sizeof(struct ipc_socket), 1, IPC_FROM_SUPERVISOR, check_socket },
-	[IPC_PATH] = { "IPC_PATH", sizeof(struct ipc_path), 0, IPC_FROM_SUPERVISOR, check_path },
-	[IPC_START] = { "IPC_START", 0, 0, IPC_FROM_SUPERVISOR, NULL },
-	[IPC_SET_CONF] = { "IPC_SET_CONF", sizeof(struct ipc_conf), 0, IPC_FROM_SUPERVISOR, check_conf },
-	[IPC_STATS_REQ] = { "IPC_STATS_REQ", 0, 0, IPC_FROM_SUPERVISOR, NULL },
-	[IPC_MTU_SET] = { "IPC_MTU_SET", sizeof(struct ipc_mtu), 0, IPC_FROM_SUPERVISOR, check_mtu },
-	[IPC_READY] = { "IPC_READY", sizeof(struct ipc_ready), 0, IPC_FROM_WORKER, NULL },
-	[IPC_MTU_REQ] = { "IPC_MTU_REQ", sizeof(struct ipc_mtu), 0, IPC_FROM_WORKER, check_mtu },
-	[IPC_PATH_EVENT] = { "IPC_PATH_EVENT", sizeof(struct ipc_path_event), 0, IPC_FROM_WORKER,
-	                     check_event },
-	[IPC_STATS] = { "IPC_STATS", sizeof(struct ipc_stats), 0, IPC_FROM_WORKER, check_stats },
-	[IPC_PATH_STATS] = { "IPC_PATH_STATS", sizeof(struct ipc_path_stats), 0, IPC_FROM_WORKER,
+	[IPC_CONFIG] = { "IPC_CONFIG", sizeof(struct ipc_config), 0, S2W, check_config },
+	[IPC_TUN] = { "IPC_TUN", sizeof(struct ipc_tun), 1, S2W, check_tun },
+	[IPC_SOCKET] = { "IPC_SOCKET", sizeof(struct ipc_socket), 1, S2W, check_socket },
+	[IPC_PATH] = { "IPC_PATH", sizeof(struct ipc_path), 0, S2W | C2S, check_path },
+	[IPC_START] = { "IPC_START", 0, 0, S2W, NULL },
+	[IPC_SET_CONF] = { "IPC_SET_CONF", sizeof(struct ipc_conf), 0, S2W | C2S, check_conf },
+	[IPC_STATS_REQ] = { "IPC_STATS_REQ", 0, 0, S2W | C2S, NULL },
+	[IPC_MTU_SET] = { "IPC_MTU_SET", sizeof(struct ipc_mtu), 0, S2W, check_mtu },
+	[IPC_READY] = { "IPC_READY", sizeof(struct ipc_ready), 0, W2S, NULL },
+	[IPC_MTU_REQ] = { "IPC_MTU_REQ", sizeof(struct ipc_mtu), 0, W2S, check_mtu },
+	[IPC_PATH_EVENT] = { "IPC_PATH_EVENT", sizeof(struct ipc_path_event), 0, W2S, check_event },
+	[IPC_STATS] = { "IPC_STATS", sizeof(struct ipc_stats), 0, W2S | S2C, check_stats },
+	[IPC_PATH_STATS] = { "IPC_PATH_STATS", sizeof(struct ipc_path_stats), 0, W2S | S2C,
 	                     check_path_stats },
-	[IPC_STATS_END] = { "IPC_STATS_END", 0, 0, IPC_FROM_WORKER, NULL },
-	[IPC_RESULT] = { "IPC_RESULT", sizeof(struct ipc_result), 0, IPC_FROM_WORKER, check_result },
-	[IPC_STATUS] = { "IPC_STATUS", sizeof(struct ipc_status), 0, IPC_FROM_WORKER, check_status },
+	[IPC_STATS_END] = { "IPC_STATS_END", 0, 0, W2S | S2C, NULL },
+	[IPC_RESULT] = { "IPC_RESULT", sizeof(struct ipc_result), 0, W2S | S2C, check_result },
+	[IPC_STATUS] = { "IPC_STATUS", sizeof(struct ipc_status), 0, S2C, check_status },
+	[IPC_EVENTS_LOST] = { "IPC_EVENTS_LOST", sizeof(struct ipc_events_lost), 0, W2S, NULL },
 };
+
+static unsigned
+route_bit(enum ipc_party from, enum ipc_party to)
+{
+	if (from == IPC_SUPERVISOR && to == IPC_WORKER)
+		return S2W;
+	if (from == IPC_WORKER && to == IPC_SUPERVISOR)
+		return W2S;
+	if (from == IPC_CTL && to == IPC_SUPERVISOR)
+		return C2S;
+	if (from == IPC_SUPERVISOR && to == IPC_CTL)
+		return S2C;
+	return 0; /* worker <-> ctl, or a party talking to itself: no such route */
+}
+
+int
+ipc_route_ok(unsigned type, enum ipc_party from, enum ipc_party to)
+{
+	unsigned bit = route_bit(from, to);
+
+	return type < IPC_TYPE_MAX && kinds[type].name && bit && (kinds[type].routes & bit);
+}
 
 const char *
 ipc_type_name(unsigned type)
@@ -198,8 +244,8 @@ ipc_type_name(unsigned type)
 }
 
 int
-ipc_decode(struct ipc_msg *msg, const uint8_t *buf, size_t len, int nfds, enum ipc_side sender,
-           const char **why)
+ipc_decode(struct ipc_msg *msg, const uint8_t *buf, size_t len, int nfds, enum ipc_party from,
+           enum ipc_party to, const char **why)
 {
 	struct ipc_hdr hdr;
 	const struct ipc_kind *k;
@@ -218,8 +264,8 @@ ipc_decode(struct ipc_msg *msg, const uint8_t *buf, size_t len, int nfds, enum i
 		return -1;
 	}
 	k = &kinds[hdr.type];
-	if (k->from != sender) {
-		*why = "type not allowed from this side";
+	if (!ipc_route_ok(hdr.type, from, to)) {
+		*why = "type not allowed on this route";
 		return -1;
 	}
 	if (hdr.len != len - sizeof(hdr) || hdr.len != k->size) {
@@ -290,7 +336,7 @@ close_fds(const int *fds, int n)
 }
 
 int
-ipc_recv(int sock, struct ipc_msg *msg, enum ipc_side sender, const char **why)
+ipc_recv(int sock, struct ipc_msg *msg, enum ipc_party from, enum ipc_party to, const char **why)
 {
 	uint8_t buf[sizeof(struct ipc_hdr) + IPC_MAX_PAYLOAD + 1];
 	union {
@@ -335,7 +381,7 @@ ipc_recv(int sock, struct ipc_msg *msg, enum ipc_side sender, const char **why)
 		*why = "truncated message or too many descriptors";
 		goto bad;
 	}
-	if (ipc_decode(msg, buf, (size_t)r, nfds, sender, why))
+	if (ipc_decode(msg, buf, (size_t)r, nfds, from, to, why))
 		goto bad;
 	memcpy(msg->fds, fds, sizeof(int) * (size_t)nfds);
 	msg->nfds = nfds;

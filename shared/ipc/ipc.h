@@ -1,4 +1,6 @@
-/* Supervisor <-> worker messages (ARCHITECTURE.md section 2; in the manner of OpenBSD imsg).
+/* The control channel's messages (in the manner of OpenBSD imsg), between three parties:
+ * supervisor <-> worker (one SOCK_SEQPACKET pair per tunnel) and ctl <-> supervisor (gtctl, or the
+ * hand-run `gt-worker show|path|set` talking to `gt-worker bind`, which plays the supervisor).
  *
  * One message = one SOCK_SEQPACKET datagram: a fixed header, a fixed-size payload whose struct
  * depends on the type, and for some types file descriptors (SCM_RIGHTS). Both ends run the same
@@ -6,9 +8,16 @@
  * fields and explicit padding; the header carries IPC_VERSION so a mismatch is refused, never
  * misread. Every receiver checks the version, the type, the direction (who may send it), the
  * exact payload length, the number of descriptors and the payload's own invariants (enum ranges,
- * NUL-terminated strings) before it looks at the contents, and fails closed.
+ * NUL-terminated strings, bounds) before it looks at the contents, and fails closed. The
+ * direction check is a per-type table of the routes (sender -> receiver) it may travel.
  *
- * A spawned worker finds the channel on fd IPC_WORKER_FD. */
+ * A spawned worker finds the channel on fd IPC_WORKER_FD. It never blocks on it: see
+ * shared/ipc/outq.h for what it does when the supervisor does not read (events are never lost
+ * silently; stats are coalesced).
+ *
+ * Key change: there is no message to replace the pre-shared key. The supervisor kills the
+ * worker (SIGTERM) and spawns a new one with the new key in IPC_CONFIG; the peers' sessions
+ * re-key on the new worker's first exchange. */
 #ifndef GT_IPC_IPC_H
 #define GT_IPC_IPC_H
 
@@ -17,7 +26,7 @@
 
 #include "proto/addr.h"
 
-#define IPC_VERSION 1
+#define IPC_VERSION 2
 #define IPC_WORKER_FD 3
 #define IPC_MAX_PAYLOAD 512
 #define IPC_MAX_FDS 2
@@ -34,29 +43,32 @@ struct ipc_hdr {
 
 enum ipc_type {
 	IPC_NONE = 0,
-	/* supervisor -> worker */
+	/* supervisor -> worker (S>W); ctl -> supervisor (C>S) where marked */
 	IPC_CONFIG,    /* struct ipc_config: first message, once */
 	IPC_TUN,       /* struct ipc_tun + the TUN fd */
 	IPC_SOCKET,    /* struct ipc_socket + a bound UDP socket */
-	IPC_PATH,      /* struct ipc_path: add or change a path (client role) */
+	IPC_PATH,      /* struct ipc_path: add or change a path (client role); also C>S */
 	IPC_START,     /* no payload: configuration complete; sandbox and run */
-	IPC_SET_CONF,  /* struct ipc_conf: timers and TOS (glorytun `set`) */
-	IPC_STATS_REQ, /* no payload: answer with IPC_STATS, IPC_PATH_STATS..., IPC_STATS_END */
+	IPC_SET_CONF,  /* struct ipc_conf: live settings (glorytun `set` and more); also C>S */
+	IPC_STATS_REQ, /* no payload: answer with IPC_STATS, IPC_PATH_STATS..., IPC_STATS_END;
+	                * also C>S */
 	IPC_MTU_SET,   /* struct ipc_mtu: the TUN MTU the supervisor applied */
-	/* worker -> supervisor */
+	/* worker -> supervisor (W>S); supervisor -> ctl (S>C) where marked */
 	IPC_READY,      /* struct ipc_ready: running, sandboxed */
 	IPC_MTU_REQ,    /* struct ipc_mtu: please set the TUN MTU */
 	IPC_PATH_EVENT, /* struct ipc_path_event */
-	IPC_STATS,      /* struct ipc_stats */
-	IPC_PATH_STATS, /* struct ipc_path_stats, one per path */
-	IPC_STATS_END,  /* no payload */
-	IPC_RESULT,     /* struct ipc_result: the outcome of IPC_PATH or IPC_SET_CONF */
-	IPC_STATUS,     /* struct ipc_status: a hand-run tunnel's parent answers `show` */
+	IPC_STATS,      /* struct ipc_stats; also S>C */
+	IPC_PATH_STATS, /* struct ipc_path_stats, one per path; also S>C */
+	IPC_STATS_END,  /* no payload; also S>C */
+	IPC_RESULT,     /* struct ipc_result: the outcome of IPC_PATH or IPC_SET_CONF; also S>C */
+	IPC_STATUS,     /* struct ipc_status: S>C only, the answer to `show` */
+	IPC_EVENTS_LOST, /* struct ipc_events_lost: W>S, events were dropped; a snapshot follows */
 	IPC_TYPE_MAX
 };
 
-/* Who is receiving: a message is accepted only from the side allowed to send it. */
-enum ipc_side { IPC_FROM_SUPERVISOR = 1, IPC_FROM_WORKER = 2 };
+/* The three parties. A message is accepted only on a route its type may travel:
+ * supervisor -> worker, worker -> supervisor, ctl -> supervisor, supervisor -> ctl. */
+enum ipc_party { IPC_SUPERVISOR = 1, IPC_WORKER = 2, IPC_CTL = 3 };
 
 enum ipc_role { IPC_ROLE_SERVER = 1, IPC_ROLE_CLIENT = 2 };
 enum ipc_dialect { IPC_DIALECT_AUTO = 0, IPC_DIALECT_V1 = 1, IPC_DIALECT_MASTER = 2 };
@@ -77,8 +89,16 @@ struct ipc_config {
 	uint64_t keepalive_ms;
 	uint8_t psk[32];
 	char name[IPC_NAME_SIZE];
-	uint8_t pad[7];
+	uint8_t delay;            /* enum ipc_delay; UNCHANGED: the default (AUTO) */
+	uint16_t mtu_max;         /* cap on the TUN MTU asked for; 0: none, else IPC_MTU_CAP_* */
+	uint32_t delay_spread_ms; /* AUTO delay's spread; 0: default (30), else 1..IPC_SPREAD_MAX_MS */
 };
+
+/* Bounds of the settings (IPC_CONFIG and IPC_SET_CONF), checked on decode. */
+#define IPC_TIMER_MAX_MS (7ull * 24 * 3600 * 1000) /* kxtimeout, timetolerance, keepalive */
+#define IPC_SPREAD_MAX_MS 1000
+#define IPC_MTU_CAP_MIN 576  /* the smallest TUN MTU (the master dialect's 598 - 22) */
+#define IPC_MTU_CAP_MAX 1450 /* the largest (1472 - 22) */
 
 #define IPC_SANDBOX_DEBUG 0x1    /* name a forbidden system call instead of dying silently */
 #define IPC_SANDBOX_DEGRADED 0x2 /* run even where Landlock or seccomp is missing */
@@ -119,13 +139,30 @@ const char *ipc_delay_name(unsigned d);
 /* The delay a word names, or IPC_DELAY_UNCHANGED for another word. */
 enum ipc_delay ipc_delay_from_name(const char *name);
 
+/* Cipher preference (IPC_SET_CONF): AEGIS-256 when both ends have it, or ChaCha20-Poly1305 only.
+ * Takes effect at the next key exchange (a client's every kxtimeout, or a new session). */
+enum ipc_cipher_pref { IPC_CIPHER_PREF_UNCHANGED = 0, IPC_CIPHER_PREF_AEGIS = 1,
+	               IPC_CIPHER_PREF_CHACHA = 2 };
+
+/* Live settings: zero leaves a value unchanged; tos < 0 too. All but the key can change live;
+ * the key is a restart (above). */
 struct ipc_conf {
-	uint64_t kxtimeout_ms;
+	uint64_t kxtimeout_ms;     /* 0 or 1..IPC_TIMER_MAX_MS, as the two below */
 	uint64_t timetolerance_ms;
 	uint64_t keepalive_ms;
-	int32_t tos;
-	uint8_t delay; /* enum ipc_delay */
-	uint8_t pad[3];
+	int32_t tos;               /* -1..255 (0 is a value here, < 0 unchanged) */
+	uint8_t delay;             /* enum ipc_delay */
+	uint8_t cipher;            /* enum ipc_cipher_pref */
+	uint16_t mtu_max;          /* 0, IPC_MTU_CAP_MIN..IPC_MTU_CAP_MAX, or 65535: remove the cap */
+	uint32_t delay_spread_ms;  /* 0 or 1..IPC_SPREAD_MAX_MS */
+	uint32_t pad;
+};
+
+#define IPC_MTU_CAP_NONE 65535 /* ipc_conf.mtu_max: remove the cap */
+
+struct ipc_events_lost {
+	uint32_t count; /* events dropped since the last IPC_EVENTS_LOST */
+	uint32_t pad;
 };
 
 struct ipc_result {
@@ -220,6 +257,7 @@ struct ipc_msg {
 		struct ipc_path_event event;
 		struct ipc_stats stats;
 		struct ipc_path_stats path_stats;
+		struct ipc_events_lost lost;
 	} u;
 	int fds[IPC_MAX_FDS];
 	int nfds;
@@ -228,19 +266,24 @@ struct ipc_msg {
 /* "IPC_CONFIG", ... or "unknown". */
 const char *ipc_type_name(unsigned type);
 
-/* Checks one datagram as received by `receiver`: header, version, type, direction, exact
+/* Whether a message of this type may go from `from` to `to`. */
+int ipc_route_ok(unsigned type, enum ipc_party from, enum ipc_party to);
+
+/* Checks one datagram received by `to` from `from`: header, version, type, route, exact
  * length, number of fds and payload invariants. Copies it into msg (nfds and fds untouched).
  * Returns 0, or -1 with *why set to a static reason ("bad version", ...). */
 int ipc_decode(struct ipc_msg *msg, const uint8_t *buf, size_t len, int nfds,
-               enum ipc_side sender, const char **why);
+               enum ipc_party from, enum ipc_party to, const char **why);
 
 /* Sends one message with its fds (nfds must match the type). Returns 0, or -1 with errno. */
 int ipc_send(int sock, enum ipc_type type, uint32_t seq, const void *payload, size_t len,
              const int *fds, int nfds);
 
-/* Receives and checks one message from `sender`. Returns 1 with a message, 0 on end of file,
- * -1 with errno (EPROTO for a bad message, *why says why; any fds that came are closed). */
-int ipc_recv(int sock, struct ipc_msg *msg, enum ipc_side sender, const char **why);
+/* Receives and checks one message that `to` gets from `from`. Returns 1 with a message, 0 on
+ * end of file, -1 with errno (EAGAIN on a non-blocking socket with nothing waiting; EPROTO for a
+ * bad message, *why says why; any fds that came are closed). */
+int ipc_recv(int sock, struct ipc_msg *msg, enum ipc_party from, enum ipc_party to,
+             const char **why);
 
 /* Closes the message's fds and wipes its payload (it may hold a key). */
 void ipc_msg_clear(struct ipc_msg *msg);

@@ -517,3 +517,27 @@ engine_bad_name(enum engine_bad_reason r)
 
 	return (unsigned)r < ENGINE_BAD_NR ? names[r] : NULL;
 }
+
+void
+engine_set_delay_spread(struct engine *e, uint32_t spread)
+{
+	e->cfg.delay_auto_spread = spread;
+}
+
+uint32_t
+engine_delay_spread(const struct engine *e)
+{
+	return e->cfg.delay_auto_spread;
+}
+
+void
+engine_set_aes(struct engine *e, bool aes)
+{
+	e->aes = aes && aead_aegis256_available();
+}
+
+bool
+engine_aes(const struct engine *e)
+{
+	return e->aes;
+}

@@ -314,4 +314,15 @@ void engine_info(const struct engine *e, struct engine_info *out);
 
 const char *engine_bad_name(enum engine_bad_reason r); /* "decrypt", "difftime", ... */
 
+/* ---- Live settings added for the supervisor (IPC_SET_CONF) ---- */
+
+/* The AUTO delay's spread (engine_config.delay_auto_spread, us); takes effect at once. */
+void engine_set_delay_spread(struct engine *e, uint32_t spread);
+uint32_t engine_delay_spread(const struct engine *e);
+
+/* Whether AEGIS-256 is allowed (engine_config.aes; still only where the CPU has it). Takes
+ * effect at the next key exchange: the current session key keeps its cipher. */
+void engine_set_aes(struct engine *e, bool aes);
+bool engine_aes(const struct engine *e);
+
 #endif

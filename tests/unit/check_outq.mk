@@ -1,0 +1,1 @@
+check_outq_SRCS := shared/ipc/ipc.c shared/ipc/outq.c

@@ -1,0 +1,1 @@
+check_sockpick_SRCS := worker/sockpick.c shared/proto/addr.c
