@@ -485,6 +485,45 @@ offload_coalesce_space(const struct offload_pkt *in, size_t n)
 	return space;
 }
 
+static inline bool
+has_psh(const uint8_t *p, const struct meta *m)
+{
+	return is_tcp(m->kind) && (p[m->l3 + 13] & TCP_PSH);
+}
+
+/* Adds packet i (P, M) to group G (number gi); false when nothing more may follow it. */
+static bool
+join_group(struct group *g, int16_t gi, struct meta *meta, size_t i, const uint8_t *p)
+{
+	struct meta *m = &meta[i];
+	bool psh = has_psh(p, m);
+
+	meta[g->last].next = (uint16_t)i;
+	g->last = (uint16_t)i;
+	g->count++;
+	g->len += m->payload;
+	g->next_seq += m->payload;
+	g->psh = psh;
+	m->group = gi;
+	/* nothing may follow a short segment or a push */
+	return m->payload == g->gso_size && !psh;
+}
+
+/* Makes packet i (P, M, LEN bytes) the first of group G (number gi); false when it is a push,
+ * which nothing may follow. */
+static bool
+start_group(struct group *g, int16_t gi, struct meta *m, size_t i, const uint8_t *p, size_t len)
+{
+	g->first = g->last = (uint16_t)i;
+	g->count = 1;
+	g->gso_size = m->payload;
+	g->len = (uint32_t)len;
+	g->psh = has_psh(p, m);
+	g->next_seq = is_tcp(m->kind) ? get32(p + m->l3 + 4) + m->payload : 0;
+	m->group = gi;
+	return !g->psh;
+}
+
 /* Decides the groups: fills meta[0..n) and groups[]. */
 static void
 plan(const struct offload_pkt *in, size_t n, bool udp_ok, struct meta *meta,
@@ -513,17 +552,9 @@ plan(const struct offload_pkt *in, size_t n, bool udp_ok, struct meta *meta,
 			struct group *g = &groups[open[k]];
 			uint16_t f = g->first;
 
+			/* the flow's open group takes it, or is closed by it */
 			if (m->cand && can_append(g, in[f].data, &meta[f], p, m)) {
-				meta[g->last].next = (uint16_t)i;
-				g->last = (uint16_t)i;
-				g->count++;
-				g->len += m->payload;
-				g->next_seq += m->payload;
-				m->group = (int16_t)open[k];
-				bool psh = is_tcp(m->kind) && (p[m->l3 + 13] & TCP_PSH);
-				g->psh = psh;
-				/* nothing may follow a short segment or a push */
-				if (m->payload < g->gso_size || psh)
+				if (!join_group(g, (int16_t)open[k], meta, i, p))
 					open[k] = open[--nopen];
 				continue;
 			}
@@ -531,15 +562,7 @@ plan(const struct offload_pkt *in, size_t n, bool udp_ok, struct meta *meta,
 		}
 		if (!m->cand)
 			continue;
-		struct group *g = &groups[ngroups];
-		g->first = g->last = (uint16_t)i;
-		g->count = 1;
-		g->gso_size = m->payload;
-		g->len = (uint32_t)in[i].len;
-		g->psh = is_tcp(m->kind) && (p[m->l3 + 13] & TCP_PSH);
-		g->next_seq = is_tcp(m->kind) ? get32(p + m->l3 + 4) + m->payload : 0;
-		m->group = (int16_t)ngroups;
-		if (!g->psh)
+		if (start_group(&groups[ngroups], (int16_t)ngroups, m, i, p, in[i].len))
 			open[nopen++] = (uint16_t)ngroups;
 		ngroups++;
 	}
