@@ -45,7 +45,7 @@ struct tunnel {
 	pid_t child;
 	uint32_t seq;
 	unsigned mtu;   /* TUN MTU applied */
-	bool client, chacha, master, persist;
+	bool client, chacha, master, persist; /* persist: keep the TUN at the end */
 	uint8_t cipher, dialect;
 };
 
@@ -450,7 +450,7 @@ stop_tunnel(struct tunnel *t)
 	ctl_unlisten(&t->ctl);
 	if (t->chan >= 0)
 		close(t->chan); /* drops the descriptors still in flight, if any */
-	if (t->ifname[0] && !t->persist && got_signal != SIGHUP && tun_unpersist(t->ifname) == -1)
+	if (t->ifname[0] && !t->persist && tun_unpersist(t->ifname) == -1)
 		fprintf(stderr, "couldn't remove %s: %s\n", t->ifname, strerror(errno));
 }
 
@@ -469,6 +469,8 @@ cmd_bind(int argc, char **argv)
 	if (load_key(&t, key) == 0 && start_tunnel(&t, key) == 0) {
 		sodium_memzero(key, sizeof(key));
 		status = run_tunnel(&t);
+		if (got_signal == SIGHUP) /* before SIGCHLD from the worker's end replaces it */
+			t.persist = true;
 	}
 	sodium_memzero(key, sizeof(key));
 	stop_tunnel(&t);
