@@ -48,7 +48,8 @@ UTIL_SRC   := $(wildcard shared/util/*.c)
 CRYPTO_SRC := $(wildcard shared/crypto/*.c)
 PROTO_SRC  := $(wildcard shared/proto/*.c)
 IPC_SRC    := $(wildcard shared/ipc/*.c)
-SHARED_SRC := $(UTIL_SRC) $(CRYPTO_SRC) $(PROTO_SRC) $(IPC_SRC)
+SYS_SRC    := $(wildcard shared/sys/*.c)
+SHARED_SRC := $(UTIL_SRC) $(CRYPTO_SRC) $(PROTO_SRC) $(IPC_SRC) $(SYS_SRC)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 

@@ -1,10 +1,13 @@
 #define _GNU_SOURCE /* accept4 */
 /* `gt-worker bind`: glorytun 0.3.4's command to start a tunnel, by hand.
  *
- * This process keeps the privileges the tunnel needs after start-up (setting the TUN MTU) and
- * the control socket; the data plane runs in a child it spawns exactly as the supervisor spawns
- * workers (fork + exec `gt-worker spawned`, descriptors and settings over the IPC channel), which
- * sandboxes itself before it reads a byte from the network. */
+ * This process keeps the privileges the tunnel needs after start-up (setting the TUN MTU, by
+ * name) and the control socket; the data plane runs in a child it spawns exactly as the
+ * supervisor spawns workers (sys/spawn.h), which sandboxes itself before it reads a byte from
+ * the network. Once the child has the TUN and the UDP socket this process closes its own: it
+ * holds no data-plane descriptor. Without a descriptor it could no longer make the TUN
+ * persistent when SIGHUP asks to keep it, so the TUN is persistent from the start and removed by
+ * name at the end, unless `persist` or SIGHUP asked to keep it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,23 +27,26 @@
 #include "ipc/ipc.h"
 #include "proto/engine.h"
 #include "sandbox.h"
-#include "tun.h"
-#include "udp.h"
+#include "sys/netif.h"
+#include "sys/spawn.h"
+#include "sys/tundev.h"
+#include "sys/udpsock.h"
 #include "util/keyfile.h"
 
 #define REPLY_TIMEOUT_MS 3000
+#define READY_TIMEOUT_MS 10000
 
 struct tunnel {
-	struct tun_dev tun;
-	struct udp_sock sock;
+	char ifname[IFNAMSIZ]; /* the TUN, known by name once the worker holds it */
 	struct mud_addr bind, peer;
+	const char *dev, *keyfile;
 	int chan;       /* IPC channel to the worker */
 	int logfd;      /* the worker's stderr */
 	struct ctl_listener ctl; /* listening control socket */
 	pid_t child;
 	uint32_t seq;
 	unsigned mtu;   /* TUN MTU applied */
-	bool client, chacha;
+	bool client, chacha, master, persist; /* persist: keep the TUN at the end */
 	uint8_t cipher, dialect;
 };
 
@@ -69,41 +75,6 @@ set_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* The worker's stderr is a pipe we copy to ours: the sandbox refuses a writable regular file
- * (its first write past RLIMIT_FSIZE 0 would kill the worker), and ours may be one. */
-static pid_t
-spawn_worker(int *chan, int *logfd)
-{
-	int sp[2], lp[2];
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
-		return -1;
-	if (pipe2(lp, O_CLOEXEC) == -1)
-		return -1;
-	pid_t pid = fork();
-	if (pid == -1)
-		return -1;
-	if (pid == 0) {
-		char *argv[] = { "gt-worker", "spawned", NULL };
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null == -1 || dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1 ||
-		    dup2(lp[1], STDERR_FILENO) == -1 || dup2(sp[1], IPC_WORKER_FD) == -1)
-			_exit(127);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	close(sp[1]);
-	close(lp[1]);
-	*chan = sp[0];
-	*logfd = lp[0];
-	return pid;
-}
-
-static bool relay_log_pending(int fd);
-
 /* Copies what the worker logged to our stderr. */
 static void
 relay_log(int fd)
@@ -115,15 +86,15 @@ relay_log(int fd)
 		return;
 }
 
-/* One message from the worker within the timeout; MTU requests are served on the way. */
+/* Applies the MTU the worker found (by name: the TUN descriptor is the worker's alone). */
 static int
 tunnel_handle_mtu(struct tunnel *t, const struct ipc_msg *m)
 {
 	struct ipc_mtu r = { .mtu = m->u.mtu.mtu };
 
-	if (tun_set_mtu(t->tun.name, (int)m->u.mtu.mtu) == -1) {
+	if (netif_set_mtu(t->ifname, (int)m->u.mtu.mtu) == -1) {
 		r.error = errno;
-		fprintf(stderr, "couldn't setup MTU at %u on device %s\n", m->u.mtu.mtu, t->tun.name);
+		fprintf(stderr, "couldn't setup MTU at %u on device %s\n", m->u.mtu.mtu, t->ifname);
 	} else {
 		t->mtu = m->u.mtu.mtu;
 	}
@@ -180,7 +151,7 @@ send_status(struct tunnel *t, int cli)
 	struct ipc_status st;
 
 	memset(&st, 0, sizeof(st));
-	snprintf(st.ifname, sizeof(st.ifname), "%s", t->tun.name);
+	snprintf(st.ifname, sizeof(st.ifname), "%s", t->ifname);
 	st.bind = t->bind;
 	st.peer = t->peer;
 	st.pid = (uint32_t)getpid();
@@ -244,54 +215,6 @@ relay_log_pending(int fd)
 }
 
 static int
-start_worker(struct tunnel *t, const uint8_t key[32], bool master)
-{
-	struct ipc_config c;
-	struct engine_config ec;
-	struct ipc_tun tn;
-	struct ipc_socket so;
-	struct ipc_msg m;
-
-	t->child = spawn_worker(&t->chan, &t->logfd);
-	if (t->child == -1) {
-		perror("couldn't start the worker");
-		return -1;
-	}
-	memset(&c, 0, sizeof(c));
-	c.role = t->client ? IPC_ROLE_CLIENT : IPC_ROLE_SERVER;
-	c.dialect = master ? IPC_DIALECT_MASTER : t->client ? IPC_DIALECT_V1 : IPC_DIALECT_AUTO;
-	c.chacha = t->chacha;
-	engine_config_default(&ec);
-	c.tos = (uint8_t)ec.tos;
-	c.uid = c.gid = SANDBOX_NOBODY;
-	c.kxtimeout_ms = ec.kxtimeout / 1000;
-	c.timetolerance_ms = ec.time_tolerance / 1000;
-	c.keepalive_ms = ec.keepalive / 1000;
-	memcpy(c.psk, key, sizeof(c.psk));
-	snprintf(c.name, sizeof(c.name), "gt-worker");
-	memset(&tn, 0, sizeof(tn));
-	snprintf(tn.ifname, sizeof(tn.ifname), "%s", t->tun.name);
-	tn.mtu = (uint32_t)tun_get_mtu(t->tun.name);
-	memset(&so, 0, sizeof(so));
-	so.local = t->bind;
-
-	int ok = ipc_send(t->chan, IPC_CONFIG, t->seq++, &c, sizeof(c), NULL, 0) == 0 &&
-	         ipc_send(t->chan, IPC_TUN, t->seq++, &tn, sizeof(tn), &t->tun.fd, 1) == 0 &&
-	         ipc_send(t->chan, IPC_SOCKET, t->seq++, &so, sizeof(so), &t->sock.fd, 1) == 0 &&
-	         ipc_send(t->chan, IPC_START, t->seq++, NULL, 0, NULL, 0) == 0;
-	sodium_memzero(&c, sizeof(c));
-	if (!ok) {
-		perror("couldn't configure the worker");
-		return -1;
-	}
-	if (worker_message(t, &m, 10000) != 1 || m.hdr.type != IPC_READY) {
-		fprintf(stderr, "the worker did not start\n");
-		return -1;
-	}
-	return 0;
-}
-
-static int
 run_tunnel(struct tunnel *t)
 {
 	int status = 0;
@@ -332,29 +255,22 @@ run_tunnel(struct tunnel *t)
 	return status;
 }
 
-int
-cmd_bind(int argc, char **argv)
+/* The words of `bind` into t. Returns 0, or -1 when the command line was wrong (said). */
+static int
+parse_args(struct tunnel *t, int argc, char **argv)
 {
-	struct tunnel t;
 	unsigned short bind_port = 5000, peer_port = 5000;
-	const char *dev = NULL, *keyfile = NULL;
-	uint8_t key[32];
-	char err[512];
-
-	memset(&t, 0, sizeof(t));
-	t.chan = t.ctl.fd = t.logfd = -1;
-	t.bind.family = AF_INET;
 	struct cmd_arg to[] = {
-		{ NULL, "IPADDR", cmd_parse_addr, &t.peer, NULL, NULL, NULL, 0 },
+		{ NULL, "IPADDR", cmd_parse_addr, &t->peer, NULL, NULL, NULL, 0 },
 		{ NULL, "PORT", cmd_parse_port, &peer_port, NULL, NULL, NULL, 0 },
 		CMD_END,
 	};
 	struct cmd_arg bindz[] = {
-		{ NULL, "IPADDR", cmd_parse_addr, &t.bind, NULL, NULL, NULL, 0 },
+		{ NULL, "IPADDR", cmd_parse_addr, &t->bind, NULL, NULL, NULL, 0 },
 		{ NULL, "PORT", cmd_parse_port, &bind_port, NULL, NULL, NULL, 0 },
 		{ "to", NULL, NULL, NULL, to, NULL, NULL, 0 },
-		{ "dev", "NAME", cmd_parse_str, &dev, NULL, NULL, NULL, 0 },
-		{ "keyfile", "FILE", cmd_parse_str, &keyfile, NULL, NULL, NULL, 0 },
+		{ "dev", "NAME", cmd_parse_str, &t->dev, NULL, NULL, NULL, 0 },
+		{ "keyfile", "FILE", cmd_parse_str, &t->keyfile, NULL, NULL, NULL, 0 },
 		{ "chacha", NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 		{ "persist", NULL, NULL, NULL, NULL, NULL, NULL, 0 },
 		{ "master", NULL, NULL, NULL, NULL, NULL, NULL, 0 },
@@ -362,80 +278,205 @@ cmd_bind(int argc, char **argv)
 	};
 
 	if (cmd_parse(bindz, argc, argv, stdout))
-		return 1;
-	if (!keyfile || !keyfile[0]) {
+		return -1;
+	if (!t->keyfile || !t->keyfile[0]) {
 		fprintf(stderr, "a keyfile is needed!\n");
-		return 1;
+		return -1;
 	}
-	t.bind.port = bind_port;
-	t.peer.port = peer_port;
-	t.client = t.peer.family != 0;
-	t.chacha = cmd_is_set(bindz, "chacha");
+	t->bind.port = bind_port;
+	t->peer.port = peer_port;
+	t->client = t->peer.family != 0;
+	t->chacha = cmd_is_set(bindz, "chacha");
+	t->persist = cmd_is_set(bindz, "persist");
+	t->master = cmd_is_set(bindz, "master");
+	return 0;
+}
+
+static int
+load_key(struct tunnel *t, uint8_t key[32])
+{
+	char err[512];
+
 	if (aead_init()) {
 		fprintf(stderr, "couldn't init sodium\n");
-		return 1;
+		return -1;
 	}
-	if (keyfile_read(keyfile, key, err, sizeof(err)) != KEYFILE_OK) {
+	if (keyfile_read(t->keyfile, key, err, sizeof(err)) != KEYFILE_OK) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		return -1;
 	}
-	if (!t.chacha && !aead_aegis256_available()) {
+	if (!t->chacha && !aead_aegis256_available()) {
 		fprintf(stderr, "AES is not available, enjoy ChaCha20!\n");
-		t.chacha = true;
+		t->chacha = true;
 	}
+	return 0;
+}
+
+/* The UDP socket and the TUN (persistent: see the top of this file). */
+static int
+open_data_plane(struct tunnel *t, struct udp_sock *sock, struct tun_dev *tun)
+{
 	struct udp_config uc = { .v6only = false };
-	if (udp_open(&t.sock, &t.bind, &uc)) {
+	struct tun_config tc = { .name = t->dev, .vnet = true, .persist = true };
+
+	if (udp_open(sock, &t->bind, &uc)) {
 		char a[MUD_ADDR_STRLEN];
-		mud_addr_format(&t.bind, ' ', a, sizeof(a));
+		mud_addr_format(&t->bind, ' ', a, sizeof(a));
 		fprintf(stderr, "couldn't bind %s: %s\n", a, strerror(errno));
-		goto fail;
+		return -1;
 	}
-	struct tun_config tc = { .name = dev, .vnet = true, .persist = cmd_is_set(bindz, "persist") };
-	if (tun_open(&t.tun, &tc)) {
+	if (tun_open(tun, &tc)) {
 		fprintf(stderr, "couldn't create tun device\n");
-		goto fail;
+		return -1;
 	}
-	if (ctl_listen(t.tun.name, &t.ctl)) {
-		if (errno == EADDRINUSE)
-			fprintf(stderr, "couldn't create %s: a tunnel on a device named %s is running "
-			        "(in another network namespace?): choose another name with dev\n",
-			        t.ctl.path, t.tun.name);
-		else if (t.ctl.path[0])
-			fprintf(stderr, "couldn't create %s: %s\n", t.ctl.path, strerror(errno));
-		else
-			fprintf(stderr, "couldn't find a writable run/tmp directory\n");
-		goto fail;
+	snprintf(t->ifname, sizeof(t->ifname), "%s", tun->name);
+	if (tun->txqlen < TUN_TXQLEN_DEFAULT)
+		fprintf(stderr, "couldn't set the txqueuelen of %s to %d: it is %d\n", tun->name,
+		        TUN_TXQLEN_DEFAULT, tun->txqlen);
+	return 0;
+}
+
+static int
+listen_ctl(struct tunnel *t)
+{
+	if (ctl_listen(t->ifname, &t->ctl) == 0)
+		return 0;
+	if (errno == EADDRINUSE)
+		fprintf(stderr, "couldn't create %s: a tunnel on a device named %s is running "
+		        "(in another network namespace?): choose another name with dev\n",
+		        t->ctl.path, t->ifname);
+	else if (t->ctl.path[0])
+		fprintf(stderr, "couldn't create %s: %s\n", t->ctl.path, strerror(errno));
+	else
+		fprintf(stderr, "couldn't find a writable run/tmp directory\n");
+	return -1;
+}
+
+static void
+worker_config(const struct tunnel *t, const uint8_t key[32], struct ipc_config *c)
+{
+	struct engine_config ec;
+
+	engine_config_default(&ec); /* the one source of the defaults */
+	memset(c, 0, sizeof(*c));
+	c->role = t->client ? IPC_ROLE_CLIENT : IPC_ROLE_SERVER;
+	c->dialect = t->master ? IPC_DIALECT_MASTER : t->client ? IPC_DIALECT_V1 : IPC_DIALECT_AUTO;
+	c->chacha = t->chacha;
+	c->tos = (uint8_t)ec.tos;
+	c->uid = c->gid = SANDBOX_NOBODY;
+	c->kxtimeout_ms = ec.kxtimeout / 1000;
+	c->timetolerance_ms = ec.time_tolerance / 1000;
+	c->keepalive_ms = ec.keepalive / 1000;
+	memcpy(c->psk, key, sizeof(c->psk));
+	snprintf(c->name, sizeof(c->name), "gt-worker");
+}
+
+/* Spawns the worker and hands it the TUN and the socket, which are closed here in any case.
+ * The worker's stderr is a pipe we copy to ours: the sandbox refuses a writable regular file
+ * (its first write past RLIMIT_FSIZE 0 would kill the worker), and ours may be one. */
+static int
+hand_off(struct tunnel *t, const uint8_t key[32], struct udp_sock *sock, struct tun_dev *tun)
+{
+	char *argv[] = { "gt-worker", "spawned", NULL };
+	struct spawn_cmd cmd = { .path = "/proc/self/exe", .argv = argv, .stderr_fd = -1 };
+	struct ipc_config c;
+	struct ipc_tun tn = { .mtu = (uint32_t)netif_get_mtu(tun->name) };
+	struct ipc_socket so = { .local = t->bind };
+	struct spawn_handoff h = { .config = &c, .tun_fd = tun->fd, .tun = &tn, .nsock = 1,
+	                           .sock_fds = &sock->fd, .socks = &so };
+	int lp[2], r = -1;
+
+	snprintf(tn.ifname, sizeof(tn.ifname), "%s", tun->name);
+	worker_config(t, key, &c);
+	if (pipe2(lp, O_CLOEXEC) == -1) {
+		perror("couldn't start the worker");
+	} else {
+		cmd.stderr_fd = lp[1];
+		t->child = spawn_worker(&cmd, &t->chan);
+		close(lp[1]);
+		t->logfd = lp[0];
+		if (t->child == -1)
+			perror("couldn't start the worker");
+		else if ((r = spawn_handoff(t->chan, &t->seq, &h)) == -1)
+			perror("couldn't configure the worker");
+	}
+	sodium_memzero(&c, sizeof(c));
+	udp_close(sock);
+	tun_close(tun);
+	return r;
+}
+
+static int
+start_worker(struct tunnel *t, const uint8_t key[32], struct udp_sock *sock, struct tun_dev *tun)
+{
+	struct ipc_msg m;
+
+	if (hand_off(t, key, sock, tun) == -1)
+		return -1;
+	if (worker_message(t, &m, READY_TIMEOUT_MS) != 1 || m.hdr.type != IPC_READY) {
+		fprintf(stderr, "the worker did not start\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything up to a running worker. */
+static int
+start_tunnel(struct tunnel *t, const uint8_t key[32])
+{
+	struct udp_sock sock = { .fd = -1 };
+	struct tun_dev tun = { .fd = -1 };
+
+	if (open_data_plane(t, &sock, &tun) == -1 || listen_ctl(t) == -1) {
+		udp_close(&sock);
+		tun_close(&tun);
+		return -1;
 	}
 	set_signals();
-	fprintf(stderr, "running on device %s as pid %li\n", t.tun.name, (long)getpid());
-	if (start_worker(&t, key, cmd_is_set(bindz, "master")))
-		goto fail;
-	sodium_memzero(key, sizeof(key));
-	/* the worker holds its own copies of the TUN and the socket */
-	int status = run_tunnel(&t);
-	if (got_signal == SIGHUP)
-		tun_set_persist(&t.tun, true);
-	kill(t.child, SIGTERM);
-	waitpid(t.child, NULL, 0);
-	while (relay_log_pending(t.logfd))
-		;
-	ctl_unlisten(&t.ctl);
-	close(t.chan);
-	udp_close(&t.sock);
-	tun_close(&t.tun);
-	return status;
-fail:
-	sodium_memzero(key, sizeof(key));
-	if (t.child > 0) {
-		kill(t.child, SIGTERM);
-		waitpid(t.child, NULL, 0);
+	fprintf(stderr, "running on device %s as pid %li\n", t->ifname, (long)getpid());
+	return start_worker(t, key, &sock, &tun);
+}
+
+/* Stops the worker, then removes what start_tunnel made; the TUN stays with `persist`, or when
+ * SIGHUP asked for a restart that takes it over. */
+static void
+stop_tunnel(struct tunnel *t)
+{
+	if (t->child > 0) {
+		kill(t->child, SIGTERM);
+		waitpid(t->child, NULL, 0);
 	}
-	ctl_unlisten(&t.ctl);
-	if (t.chan >= 0)
-		close(t.chan);
-	if (t.sock.fd > 0)
-		udp_close(&t.sock);
-	if (t.tun.fd > 0)
-		tun_close(&t.tun);
-	return 1;
+	if (t->logfd >= 0) {
+		while (relay_log_pending(t->logfd))
+			;
+		close(t->logfd);
+	}
+	ctl_unlisten(&t->ctl);
+	if (t->chan >= 0)
+		close(t->chan); /* drops the descriptors still in flight, if any */
+	if (t->ifname[0] && !t->persist && tun_unpersist(t->ifname) == -1)
+		fprintf(stderr, "couldn't remove %s: %s\n", t->ifname, strerror(errno));
+}
+
+int
+cmd_bind(int argc, char **argv)
+{
+	struct tunnel t;
+	uint8_t key[32];
+	int status = 1;
+
+	memset(&t, 0, sizeof(t));
+	t.chan = t.ctl.fd = t.logfd = -1;
+	t.bind.family = AF_INET;
+	if (parse_args(&t, argc, argv) == -1)
+		return 1;
+	if (load_key(&t, key) == 0 && start_tunnel(&t, key) == 0) {
+		sodium_memzero(key, sizeof(key));
+		status = run_tunnel(&t);
+		if (got_signal == SIGHUP) /* before SIGCHLD from the worker's end replaces it */
+			t.persist = true;
+	}
+	sodium_memzero(key, sizeof(key));
+	stop_tunnel(&t);
+	return status;
 }

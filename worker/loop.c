@@ -41,7 +41,7 @@ struct worker_buffers {
 	uint8_t tunq_mem[TUNQ_MAX * 1500];
 	struct offload_pkt tunq[TUNQ_MAX];
 	size_t ntunq, tunq_used;
-	uint8_t coalesce[TUNQ_MAX * 1500 + TUNQ_MAX * (OFFLOAD_VNET_LEN + 64)];
+	uint8_t coalesce[TUNQ_MAX * 1500 + TUNQ_MAX * (VNET_HDR_LEN + 64)];
 	struct offload_out cout[TUNQ_MAX];
 };
 

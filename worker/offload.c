@@ -64,12 +64,60 @@ ip4_set_csum(uint8_t *p, size_t ihl)
 	csum_store(p + 10, csum_finish(csum_add(0, p, ihl)));
 }
 
+/* The IP header of a whole packet, checked the same way for splitting and for merging. */
+struct ip_head {
+	size_t		 l3;		/* header length */
+	uint8_t		 version;	/* 4 or 6 */
+	uint8_t		 proto;		/* the transport's protocol number */
+	bool		 ce;		/* ECN congestion experienced */
+};
+
+/* IPv4 with its exact total length and not a fragment (MF or an offset), or IPv6 with its exact
+ * payload length and no extension header (the next header must be the transport). */
+static int
+ip_head(const uint8_t *p, size_t len, struct ip_head *ip)
+{
+	if (len < 20)
+		return -1;
+	switch (p[0] >> 4) {
+	case 4:
+		ip->l3 = (p[0] & 0x0f) * 4u;
+		if (ip->l3 < 20 || ip->l3 > len || get16(p + 2) != len || (get16(p + 6) & 0x3fff))
+			return -1;
+		ip->version = 4;
+		ip->proto = p[9];
+		ip->ce = (p[1] & 3) == 3;
+		return 0;
+	case 6:
+		if (len < 40 || get16(p + 4) != len - 40)
+			return -1;
+		ip->l3 = 40;
+		ip->version = 6;
+		ip->proto = p[6];
+		ip->ce = ((p[1] >> 4) & 3) == 3;
+		return 0;
+	}
+	return -1;
+}
+
+/* The TCP header's length (data offset) if it fits in the packet, else 0. */
+static size_t
+tcp_head(const uint8_t *p, size_t len, size_t l3)
+{
+	size_t l4;
+
+	if (l3 + 20 > len)
+		return 0;
+	l4 = (p[l3 + 12] >> 4) * 4u;
+	return l4 >= 20 && l3 + l4 <= len ? l4 : 0;
+}
+
 int
 offload_vnet_get(struct virtio_net_hdr *vh, const uint8_t *frame, size_t len)
 {
-	if (len < OFFLOAD_VNET_LEN)
+	if (len < VNET_HDR_LEN)
 		return fail(EINVAL);
-	memcpy(vh, frame, OFFLOAD_VNET_LEN);
+	memcpy(vh, frame, VNET_HDR_LEN);
 	return 0;
 }
 
@@ -77,42 +125,20 @@ offload_vnet_get(struct virtio_net_hdr *vh, const uint8_t *frame, size_t len)
 static int
 parse_gso(const uint8_t *pkt, size_t len, struct offload_info *oi)
 {
-	size_t l3, l4;
+	struct ip_head ip;
+	size_t l4;
 
-	if (!oi->needs_csum || oi->gso_size == 0)
+	if (!oi->needs_csum || oi->gso_size == 0 || ip_head(pkt, len, &ip) == -1)
 		return -1;
-	switch (pkt[0] >> 4) {
-	case 4:
-		if (len < 20)
-			return -1;
-		l3 = (pkt[0] & 0x0f) * 4u;
-		/* exact total length, not a fragment (MF or an offset) */
-		if (l3 < 20 || l3 > len || get16(pkt + 2) != len || (get16(pkt + 6) & 0x3fff))
-			return -1;
-		oi->proto = pkt[9];
-		oi->ip_version = 4;
-		break;
-	case 6:
-		/* The next header must be the transport: extension headers are refused. */
-		if (len < 40 || get16(pkt + 4) != len - 40)
-			return -1;
-		l3 = 40;
-		oi->proto = pkt[6];
-		oi->ip_version = 6;
-		break;
-	default:
-		return -1;
-	}
+	oi->proto = ip.proto;
+	oi->ip_version = ip.version;
 	switch (oi->gso_type) {
 	case VIRTIO_NET_HDR_GSO_TCPV4:
 	case VIRTIO_NET_HDR_GSO_TCPV6:
 		if (oi->proto != IPPROTO_TCP || oi->csum_offset != TCP_CSUM_OFF ||
 		    oi->ip_version != (oi->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 ? 4 : 6))
 			return -1;
-		if (l3 + 20 > len)
-			return -1;
-		l4 = (pkt[l3 + 12] >> 4) * 4u;
-		if (l4 < 20)
+		if ((l4 = tcp_head(pkt, len, ip.l3)) == 0)
 			return -1;
 		break;
 	case VIRTIO_NET_HDR_GSO_UDP_L4:
@@ -124,12 +150,12 @@ parse_gso(const uint8_t *pkt, size_t len, struct offload_info *oi)
 		return -1;
 	}
 	/* csum_start is where the kernel saw the transport header: it must agree with ours. */
-	if (oi->csum_start != l3 || l3 + l4 >= len)
+	if (oi->csum_start != ip.l3 || ip.l3 + l4 >= len)
 		return -1;
-	oi->hdr_len = (uint16_t)(l3 + l4);
-	size_t payload = len - l3 - l4;
+	oi->hdr_len = (uint16_t)(ip.l3 + l4);
+	size_t payload = len - ip.l3 - l4;
 	oi->nseg = (uint32_t)((payload + oi->gso_size - 1) / oi->gso_size);
-	oi->seg_max = (uint32_t)(l3 + l4 + (payload < oi->gso_size ? payload : oi->gso_size));
+	oi->seg_max = (uint32_t)(ip.l3 + l4 + (payload < oi->gso_size ? payload : oi->gso_size));
 	return 0;
 }
 
@@ -138,7 +164,7 @@ offload_parse(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len,
     struct offload_info *oi)
 {
 	memset(oi, 0, sizeof(*oi));
-	if (len == 0 || len > OFFLOAD_MAX_PKT)
+	if (len == 0 || len > VNET_PKT_MAX)
 		return fail(EINVAL);
 	if (vh->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
 		return fail(EINVAL);
@@ -307,60 +333,38 @@ mix(uint32_t h, const uint8_t *p, size_t n)
 static void
 classify(const uint8_t *p, size_t len, bool udp_ok, struct meta *m)
 {
-	size_t l3, l4, alen;
-	uint8_t proto;
-	bool ce, v4;
+	struct ip_head ip;
+	size_t l4, alen;
+	bool v4;
 
 	memset(m, 0, sizeof(*m));
 	m->group = -1;
-	if (len < 20 || len > OFFLOAD_MAX_PKT)
+	if (len > VNET_PKT_MAX || ip_head(p, len, &ip) == -1)
 		return;
-	switch (p[0] >> 4) {
-	case 4:
-		l3 = (p[0] & 0x0f) * 4u;
-		if (l3 < 20 || l3 > len || get16(p + 2) != len || (get16(p + 6) & 0x3fff))
-			return;
-		proto = p[9];
-		ce = (p[1] & 3) == 3;
-		v4 = true;
-		break;
-	case 6:
-		if (len < 40 || get16(p + 4) != len - 40)
-			return;
-		l3 = 40;
-		proto = p[6];
-		ce = ((p[1] >> 4) & 3) == 3;
-		v4 = false;
-		break;
-	default:
-		return;
-	}
-	if (proto == IPPROTO_TCP) {
-		if (l3 + 20 > len)
-			return;
-		l4 = (p[l3 + 12] >> 4) * 4u;
-		if (l4 < 20 || l3 + l4 > len)
+	v4 = ip.version == 4;
+	if (ip.proto == IPPROTO_TCP) {
+		if ((l4 = tcp_head(p, len, ip.l3)) == 0)
 			return;
 		m->kind = v4 ? K_TCP4 : K_TCP6;
-		uint8_t fl = p[l3 + 13];
+		uint8_t fl = p[ip.l3 + 13];
 		m->cand = fl == TCP_ACK || fl == (TCP_ACK | TCP_PSH);
-	} else if (proto == IPPROTO_UDP && udp_ok) {
+	} else if (ip.proto == IPPROTO_UDP && udp_ok) {
 		l4 = 8;
-		if (l3 + l4 > len || get16(p + l3 + 4) != len - l3)
+		if (ip.l3 + l4 > len || get16(p + ip.l3 + 4) != len - ip.l3)
 			return;
 		m->kind = v4 ? K_UDP4 : K_UDP6;
 		/* a datagram without checksum stays as it is */
-		m->cand = csum_load(p + l3 + UDP_CSUM_OFF) != 0;
+		m->cand = csum_load(p + ip.l3 + UDP_CSUM_OFF) != 0;
 	} else {
 		return;
 	}
-	m->l3 = (uint8_t)l3;
+	m->l3 = (uint8_t)ip.l3;
 	m->l4 = (uint8_t)l4;
-	m->payload = (uint16_t)(len - l3 - l4);
+	m->payload = (uint16_t)(len - ip.l3 - l4);
 	/* no IP options, no congestion mark, some payload */
-	m->cand = m->cand && l3 == (v4 ? 20u : 40u) && !ce && m->payload > 0;
+	m->cand = m->cand && ip.l3 == (v4 ? 20u : 40u) && !ip.ce && m->payload > 0;
 	alen = v4 ? 4 : 16;
-	m->hash = mix(mix(m->kind, p + (v4 ? 12 : 8), 2 * alen), p + l3, 4);
+	m->hash = mix(mix(m->kind, p + (v4 ? 12 : 8), 2 * alen), p + ip.l3, 4);
 }
 
 static bool
@@ -394,7 +398,7 @@ can_append(const struct group *g, const uint8_t *a, const struct meta *ma, const
 {
 	const uint8_t *ta = a + ma->l3, *tb = b + mb->l3;
 
-	if (mb->l4 != ma->l4 || mb->payload > g->gso_size || g->len + mb->payload > OFFLOAD_MAX_PKT)
+	if (mb->l4 != ma->l4 || mb->payload > g->gso_size || g->len + mb->payload > VNET_PKT_MAX)
 		return false;
 	if (a[0] >> 4 == 4) {
 		/* TOS, DF and the reserved bit, TTL (the protocol and addresses match already) */
@@ -423,7 +427,7 @@ emit_group(uint8_t *o, const struct group *g, const struct offload_pkt *in,
 	bool tcp = is_tcp(mf->kind);
 	bool v4 = mf->kind == K_TCP4 || mf->kind == K_UDP4;
 	struct virtio_net_hdr vh;
-	uint8_t *p = o + OFFLOAD_VNET_LEN, *th = p + l3;
+	uint8_t *p = o + VNET_HDR_LEN, *th = p + l3;
 	uint16_t j = g->first;
 
 	memcpy(p, in[j].data, hl);
@@ -456,7 +460,7 @@ emit_group(uint8_t *o, const struct group *g, const struct offload_pkt *in,
 		vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
 		vh.csum_offset = UDP_CSUM_OFF;
 	}
-	memcpy(o, &vh, OFFLOAD_VNET_LEN);
+	memcpy(o, &vh, VNET_HDR_LEN);
 }
 
 static void
@@ -467,8 +471,8 @@ emit_plain(uint8_t *o, const struct offload_pkt *pkt, bool valid)
 	memset(&vh, 0, sizeof(vh));
 	if (valid)
 		vh.flags = VIRTIO_NET_HDR_F_DATA_VALID;
-	memcpy(o, &vh, OFFLOAD_VNET_LEN);
-	memcpy(o + OFFLOAD_VNET_LEN, pkt->data, pkt->len);
+	memcpy(o, &vh, VNET_HDR_LEN);
+	memcpy(o + VNET_HDR_LEN, pkt->data, pkt->len);
 }
 
 size_t
@@ -477,8 +481,47 @@ offload_coalesce_space(const struct offload_pkt *in, size_t n)
 	size_t space = 0;
 
 	for (size_t i = 0; i < n; i++)
-		space += OFFLOAD_VNET_LEN + in[i].len;
+		space += VNET_HDR_LEN + in[i].len;
 	return space;
+}
+
+static inline bool
+has_psh(const uint8_t *p, const struct meta *m)
+{
+	return is_tcp(m->kind) && (p[m->l3 + 13] & TCP_PSH);
+}
+
+/* Adds packet i (P, M) to group G (number gi); false when nothing more may follow it. */
+static bool
+join_group(struct group *g, int16_t gi, struct meta *meta, size_t i, const uint8_t *p)
+{
+	struct meta *m = &meta[i];
+	bool psh = has_psh(p, m);
+
+	meta[g->last].next = (uint16_t)i;
+	g->last = (uint16_t)i;
+	g->count++;
+	g->len += m->payload;
+	g->next_seq += m->payload;
+	g->psh = psh;
+	m->group = gi;
+	/* nothing may follow a short segment or a push */
+	return m->payload == g->gso_size && !psh;
+}
+
+/* Makes packet i (P, M, LEN bytes) the first of group G (number gi); false when it is a push,
+ * which nothing may follow. */
+static bool
+start_group(struct group *g, int16_t gi, struct meta *m, size_t i, const uint8_t *p, size_t len)
+{
+	g->first = g->last = (uint16_t)i;
+	g->count = 1;
+	g->gso_size = m->payload;
+	g->len = (uint32_t)len;
+	g->psh = has_psh(p, m);
+	g->next_seq = is_tcp(m->kind) ? get32(p + m->l3 + 4) + m->payload : 0;
+	m->group = gi;
+	return !g->psh;
 }
 
 /* Decides the groups: fills meta[0..n) and groups[]. */
@@ -509,17 +552,9 @@ plan(const struct offload_pkt *in, size_t n, bool udp_ok, struct meta *meta,
 			struct group *g = &groups[open[k]];
 			uint16_t f = g->first;
 
+			/* the flow's open group takes it, or is closed by it */
 			if (m->cand && can_append(g, in[f].data, &meta[f], p, m)) {
-				meta[g->last].next = (uint16_t)i;
-				g->last = (uint16_t)i;
-				g->count++;
-				g->len += m->payload;
-				g->next_seq += m->payload;
-				m->group = (int16_t)open[k];
-				bool psh = is_tcp(m->kind) && (p[m->l3 + 13] & TCP_PSH);
-				g->psh = psh;
-				/* nothing may follow a short segment or a push */
-				if (m->payload < g->gso_size || psh)
+				if (!join_group(g, (int16_t)open[k], meta, i, p))
 					open[k] = open[--nopen];
 				continue;
 			}
@@ -527,15 +562,7 @@ plan(const struct offload_pkt *in, size_t n, bool udp_ok, struct meta *meta,
 		}
 		if (!m->cand)
 			continue;
-		struct group *g = &groups[ngroups];
-		g->first = g->last = (uint16_t)i;
-		g->count = 1;
-		g->gso_size = m->payload;
-		g->len = (uint32_t)in[i].len;
-		g->psh = is_tcp(m->kind) && (p[m->l3 + 13] & TCP_PSH);
-		g->next_seq = is_tcp(m->kind) ? get32(p + m->l3 + 4) + m->payload : 0;
-		m->group = (int16_t)ngroups;
-		if (!g->psh)
+		if (start_group(&groups[ngroups], (int16_t)ngroups, m, i, p, in[i].len))
 			open[nopen++] = (uint16_t)ngroups;
 		ngroups++;
 	}
@@ -558,7 +585,7 @@ offload_coalesce(const struct offload_pkt *in, size_t n, unsigned flags,
 
 		if (g && g->first != i)
 			continue;	/* merged into an earlier output */
-		size_t need = OFFLOAD_VNET_LEN + (g ? g->len : in[i].len);
+		size_t need = VNET_HDR_LEN + (g ? g->len : in[i].len);
 		if (nouts == nout || cap - used < need)
 			return fail(ENOBUFS);
 		uint8_t *o = arena + used;

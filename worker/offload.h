@@ -15,17 +15,12 @@
 #ifndef GT_WORKER_OFFLOAD_H
 #define GT_WORKER_OFFLOAD_H
 
-#include <linux/virtio_net.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4	5	/* USO; uapi headers before 5.18 lack it */
-#endif
+#include "sys/vnet.h"	/* VNET_HDR_LEN, VNET_PKT_MAX (the largest packet either way) */
 
-#define OFFLOAD_VNET_LEN	sizeof(struct virtio_net_hdr)	/* 10 */
-#define OFFLOAD_MAX_PKT		65535	/* largest IP packet either way */
 #define OFFLOAD_BATCH_MAX	256	/* packets per offload_coalesce() call */
 #define OFFLOAD_UDP_SEGS_MAX	64	/* segments per USO packet (kernel's UDP_MAX_SEGMENTS) */
 
@@ -101,7 +96,7 @@ size_t	offload_coalesce_space(const struct offload_pkt *in, size_t n);
  * and PSH on the last one (no IP options, no ECN CE, only ACK or ACK|PSH, equal TCP options),
  * equal payload sizes but for a shorter last one, and valid checksums; the result carries a
  * TCPV4/TCPV6 header with NEEDS_CSUM, the pseudo-header sum in the TCP checksum field (the
- * kernel's CHECKSUM_PARTIAL) and at most OFFLOAD_MAX_PKT bytes. With OFFLOAD_COALESCE_UDP, UDP
+ * kernel's CHECKSUM_PARTIAL) and at most VNET_PKT_MAX bytes. With OFFLOAD_COALESCE_UDP, UDP
  * datagrams merge likewise into UDP_L4 packets. Other packets pass through with gso_type NONE and
  * flags 0, or DATA_VALID when their checksums were verified. Packets of one flow keep their
  * order; outputs follow the order of their first input packet. */

@@ -1,4 +1,4 @@
-/* UDP socket set-up and batched I/O with GSO/GRO (see udp.h). */
+/* Batched UDP I/O with GSO/GRO (see udp.h). */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg, struct in6_pktinfo */
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,16 +10,6 @@
 
 #include "proto/addr.h"
 #include "udp.h"
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-#ifndef SOL_UDP
-#define SOL_UDP 17
-#endif
 
 /* Largest UDP payload in one IP packet (no jumbograms). */
 #define UDP_PAYLOAD_MAX4 (65535 - 20 - 8)
@@ -44,258 +34,6 @@ union rx_cmsg {
 	char buf[256];
 	struct cmsghdr align;
 };
-
-static int
-setint(int fd, int level, int name, int value)
-{
-	return setsockopt(fd, level, name, &value, sizeof(value));
-}
-
-static int
-getint(int fd, int level, int name, int *value)
-{
-	socklen_t len = sizeof(*value);
-
-	return getsockopt(fd, level, name, value, &len);
-}
-
-/* One buffer to at least size bytes (the kernel reports twice what it was given). The FORCE
- * variant passes net.core.{r,w}mem_max but needs CAP_NET_ADMIN; the plain one is capped. A
- * buffer that the supervisor already made large enough is left alone, since the plain call
- * from an unprivileged worker would shrink it. Returns whether the size was reached. */
-static bool
-grow_buffer(int fd, int opt, int force_opt, int size, int *actual)
-{
-	if (getint(fd, SOL_SOCKET, opt, actual) == 0 && *actual / 2 >= size)
-		return true;
-	if (setint(fd, SOL_SOCKET, force_opt, size) == -1)
-		(void)setint(fd, SOL_SOCKET, opt, size);
-	if (getint(fd, SOL_SOCKET, opt, actual) == -1)
-		*actual = 0;
-	return *actual / 2 >= size;
-}
-
-/* Big buffers keep bursts from overflowing the receive queue (FASTPATH.md). */
-static void
-set_buffers(struct udp_sock *s, int size)
-{
-	bool r = grow_buffer(s->fd, SO_RCVBUF, SO_RCVBUFFORCE, size, &s->rcvbuf);
-	bool w = grow_buffer(s->fd, SO_SNDBUF, SO_SNDBUFFORCE, size, &s->sndbuf);
-
-	if (r && w)
-		s->features |= UDP_F_BIGBUF;
-}
-
-/* UDP_SEGMENT (4.18): the socket-wide size is reset to 0, since sends give their own size in
- * a cmsg; the option existing is the feature test. */
-static bool
-try_gso(int fd)
-{
-	int v;
-
-	return setint(fd, SOL_UDP, UDP_SEGMENT, 0) == 0 &&
-	    getint(fd, SOL_UDP, UDP_SEGMENT, &v) == 0;
-}
-
-/* UDP_GRO exists from 5.0 but can only be read back from 5.12, where it is also usable (as
- * wireguard-go concludes): without the read-back, turn it off again. */
-static bool
-try_gro(int fd)
-{
-	int v = 0;
-
-	if (setint(fd, SOL_UDP, UDP_GRO, 1) == -1)
-		return false;
-	if (getint(fd, SOL_UDP, UDP_GRO, &v) == 0 && v == 1)
-		return true;
-	(void)setint(fd, SOL_UDP, UDP_GRO, 0);
-	return false;
-}
-
-static int
-configure(struct udp_sock *s, const struct udp_config *cfg)
-{
-	static const struct udp_config defaults;
-	int v6only = 1;
-
-	if (cfg == NULL)
-		cfg = &defaults;
-	s->features = 0;
-	s->gso_off_errno = 0;
-	if (s->family == AF_INET6) {
-		if (getint(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only) == -1)
-			return -1;
-		if (!v6only)
-			s->features |= UDP_F_DUALSTACK;
-	}
-	if (setint(s->fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
-		return -1;
-
-	/* Packet info: the local address of each path, and the source address on send. */
-	if (s->family == AF_INET6 &&
-	    setint(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) == -1)
-		return -1;
-	if ((s->family == AF_INET || !v6only) &&
-	    setint(s->fd, IPPROTO_IP, IP_PKTINFO, 1) == -1)
-		return -1;
-
-	/* DF everywhere, and the kernel's cached PMTU ignored: the protocol probes the MTU itself
-	 * and needs oversize sends to fail locally with EMSGSIZE. IPv6 is our addition (section
-	 * 11 item 9); there PROBE alone already refuses to fragment, DONTFRAG says it twice. */
-	if (s->family == AF_INET || !v6only) {
-		if (setint(s->fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE) == -1)
-			return -1;
-		s->features |= UDP_F_DF4;
-	}
-	if (s->family == AF_INET6) {
-		if (setint(s->fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE) == -1 ||
-		    setint(s->fd, IPPROTO_IPV6, IPV6_DONTFRAG, 1) == -1)
-			return -1;
-		s->features |= UDP_F_DF6;
-	}
-
-	if (cfg->recv_tos) {
-		if (s->family == AF_INET6 &&
-		    setint(s->fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1) == -1)
-			return -1;
-		if ((s->family == AF_INET || !v6only) &&
-		    setint(s->fd, IPPROTO_IP, IP_RECVTOS, 1) == -1)
-			return -1;
-		s->features |= UDP_F_RECVTOS;
-	}
-
-	set_buffers(s, cfg->bufsize > 0 ? cfg->bufsize : UDP_BUFSIZE_DEFAULT);
-	if (!cfg->no_gso && try_gso(s->fd))
-		s->features |= UDP_F_GSO;
-	if (!cfg->no_gro && try_gro(s->fd))
-		s->features |= UDP_F_GRO;
-	else
-		(void)setint(s->fd, SOL_UDP, UDP_GRO, 0); /* a passed-in fd may have had it on */
-	return 0;
-}
-
-static int
-bound_port(int fd, uint16_t *port)
-{
-	union sockaddr_any sa;
-	socklen_t len = sizeof(sa);
-	struct mud_addr a;
-
-	if (getsockname(fd, &sa.sa, &len) == -1)
-		return -1;
-	if (mud_addr_from_sockaddr(&a, &sa.sa, len) == -1 || a.port == 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	*port = a.port;
-	return 0;
-}
-
-int
-udp_open(struct udp_sock *s, const struct mud_addr *bind_addr, const struct udp_config *cfg)
-{
-	struct sockaddr_storage ss;
-	int len, saved;
-
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-	if ((len = mud_addr_to_sockaddr(bind_addr, &ss)) == -1) {
-		errno = EAFNOSUPPORT;
-		return -1;
-	}
-	s->family = bind_addr->family;
-	s->fd = socket(s->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-	if (s->fd == -1)
-		return -1;
-	/* Dual stack must be chosen before bind (section 9: V6ONLY=0 on Linux). */
-	if (s->family == AF_INET6 &&
-	    setint(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, cfg != NULL && cfg->v6only) == -1)
-		goto fail;
-	if (setint(s->fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
-		goto fail;
-	if (bind(s->fd, (struct sockaddr *)&ss, (socklen_t)len) == -1)
-		goto fail;
-	if (bound_port(s->fd, &s->port) == -1 || configure(s, cfg) == -1)
-		goto fail;
-	return 0;
-fail:
-	saved = errno;
-	close(s->fd);
-	s->fd = -1;
-	errno = saved;
-	return -1;
-}
-
-int
-udp_setup(struct udp_sock *s, int fd, const struct udp_config *cfg)
-{
-	int type, proto, domain;
-
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-	if (getint(fd, SOL_SOCKET, SO_TYPE, &type) == -1 ||
-	    getint(fd, SOL_SOCKET, SO_PROTOCOL, &proto) == -1 ||
-	    getint(fd, SOL_SOCKET, SO_DOMAIN, &domain) == -1)
-		return -1; /* ENOTSOCK for a non-socket */
-	if (type != SOCK_DGRAM || proto != IPPROTO_UDP ||
-	    (domain != AF_INET && domain != AF_INET6)) {
-		errno = EPROTOTYPE;
-		return -1;
-	}
-	s->fd = fd;
-	s->family = domain;
-	if (bound_port(fd, &s->port) == -1 || configure(s, cfg) == -1) {
-		s->fd = -1;
-		return -1;
-	}
-	return 0;
-}
-
-void
-udp_close(struct udp_sock *s)
-{
-	if (s->fd != -1)
-		close(s->fd);
-	s->fd = -1;
-	s->features = 0;
-}
-
-void
-udp_disable_gso(struct udp_sock *s)
-{
-	s->features &= ~UDP_F_GSO;
-}
-
-int
-udp_features_format(unsigned features, char *buf, size_t size)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} names[] = {
-		{ UDP_F_GSO, "gso" }, { UDP_F_GRO, "gro" }, { UDP_F_DUALSTACK, "dualstack" },
-		{ UDP_F_DF4, "df4" }, { UDP_F_DF6, "df6" }, { UDP_F_BIGBUF, "bigbuf" },
-		{ UDP_F_RECVTOS, "recvtos" },
-	};
-	size_t len = 0;
-
-	if (size == 0)
-		return -1;
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		int n;
-
-		if (!(features & names[i].bit))
-			continue;
-		n = snprintf(buf + len, size - len, "%s%s", len ? " " : "", names[i].name);
-		if (n < 0 || (size_t)n >= size - len) {
-			buf[0] = '\0';
-			return -1;
-		}
-		len += (size_t)n;
-	}
-	return (int)len;
-}
 
 /* ---- receive ---- */
 
@@ -540,96 +278,131 @@ stops_batch(int err)
 	return false;
 }
 
-int
-udp_send(struct udp_sock *s, struct udp_tx *tx, unsigned n)
-{
+/* One sendmmsg call's messages and where each comes from. */
+struct batch {
 	struct mmsghdr mm[UDP_BATCH_MAX];
 	struct iovec iov[UDP_BATCH_MAX];
 	union sockaddr_any name[UDP_BATCH_MAX];
 	union tx_cmsg ctl[UDP_BATCH_MAX];
 	struct slot slot[UDP_BATCH_MAX];
-	unsigned i = 0;       /* first entry not done */
-	size_t off = 0;       /* bytes of it already sent */
-	bool probing = false; /* GSO just turned off for entry i: was it to blame? */
+	unsigned k;
+};
+
+/* How far udp_send got. */
+struct cursor {
+	unsigned i;   /* first entry not done */
+	size_t off;   /* bytes of it already sent */
+	bool probing; /* GSO just turned off for entry i: was it to blame? */
+};
+
+/* The messages of one call, from the cursor on: entries with entry i's confirm flag, those
+ * that failed their checks skipped. */
+static void
+fill_batch(const struct udp_sock *s, const struct udp_tx *tx, unsigned n, const struct cursor *c,
+           struct batch *b)
+{
+	unsigned e = c->i;
+	size_t o = c->off;
+	bool confirm = tx[c->i].confirm;
+
+	b->k = 0;
+	while (b->k < UDP_BATCH_MAX && e < n) {
+		unsigned k = b->k;
+		bool gso;
+		size_t len;
+
+		if (tx[e].error != 0) {
+			e++;
+			o = 0;
+			continue;
+		}
+		if (tx[e].confirm != confirm)
+			break;
+		len = next_chunk(s, &tx[e], o, &gso);
+		fill_msg(s, &b->mm[k].msg_hdr, &b->iov[k], &b->name[k], &b->ctl[k], &tx[e], o, len, gso);
+		b->slot[k] = (struct slot){ .entry = e, .off = o, .len = len, .gso = gso };
+		b->k++;
+		o += len;
+		if (o >= tx[e].len) {
+			e++;
+			o = 0;
+		}
+	}
+}
+
+/* The first r messages left: counts their bytes and moves the cursor past them. If r < k, the
+ * next call starts with the message that failed and gets its error (sendmmsg drops errors
+ * after the first message). */
+static void
+sent_some(struct udp_tx *tx, const struct batch *b, int r, struct cursor *c)
+{
+	const struct slot *last = &b->slot[r - 1];
+
+	for (int j = 0; j < r; j++)
+		tx[b->slot[j].entry].sent += b->slot[j].len;
+	c->probing = false; /* the plain datagram went: GSO was to blame */
+	c->i = last->entry;
+	c->off = last->off + last->len;
+	if (c->off >= tx[c->i].len) {
+		c->i++;
+		c->off = 0;
+	}
+}
+
+/* The first message failed with err. True: try again as plain datagrams (EIO: egress without
+ * checksum offload; EINVAL: some kernels refuse a short last segment). False: the error is the
+ * entry's own, and GSO is back on if plain datagrams failed as well. */
+static bool
+gso_to_blame(struct udp_sock *s, const struct batch *b, int err, struct cursor *c)
+{
+	if (b->slot[0].gso && (err == EIO || err == EINVAL)) {
+		s->features &= ~UDP_F_GSO;
+		s->gso_off_errno = err;
+		c->probing = true;
+		return true;
+	}
+	if (c->probing) {
+		s->features |= UDP_F_GSO;
+		s->gso_off_errno = 0;
+		c->probing = false;
+	}
+	return false;
+}
+
+int
+udp_send(struct udp_sock *s, struct udp_tx *tx, unsigned n)
+{
+	struct batch b;
+	struct cursor c = { .i = 0, .off = 0, .probing = false };
 
 	for (unsigned e = 0; e < n; e++) {
 		tx[e].sent = 0;
 		tx[e].error = check_entry(s, &tx[e]);
 	}
-	while (i < n) {
-		unsigned k = 0, e = i;
-		size_t o = off;
-		bool confirm = tx[i].confirm;
-		int r, err = 0;
+	while (c.i < n) {
+		int r, err;
 
-		if (tx[i].error != 0) {
-			i++;
-			off = 0;
+		if (tx[c.i].error != 0) {
+			c.i++;
+			c.off = 0;
 			continue;
 		}
-		while (k < UDP_BATCH_MAX && e < n) {
-			bool gso;
-			size_t len;
-
-			if (tx[e].error != 0) {
-				e++;
-				o = 0;
-				continue;
-			}
-			if (tx[e].confirm != confirm)
-				break;
-			len = next_chunk(s, &tx[e], o, &gso);
-			fill_msg(s, &mm[k].msg_hdr, &iov[k], &name[k], &ctl[k], &tx[e], o, len, gso);
-			slot[k] = (struct slot){ .entry = e, .off = o, .len = len, .gso = gso };
-			k++;
-			o += len;
-			if (o >= tx[e].len) {
-				e++;
-				o = 0;
-			}
-		}
-		r = sendmmsg(s->fd, mm, k, MSG_DONTWAIT | (confirm ? MSG_CONFIRM : 0));
-		if (r == -1) {
-			err = errno;
-			if (err == EINTR)
-				continue;
-			r = 0;
-		}
+		fill_batch(s, tx, n, &c, &b);
+		r = sendmmsg(s->fd, b.mm, b.k, MSG_DONTWAIT | (tx[c.i].confirm ? MSG_CONFIRM : 0));
 		if (r > 0) {
-			/* If r < k, the next call starts with the message that failed and
-			 * gets its error (sendmmsg drops errors after the first message). */
-			for (int j = 0; j < r; j++)
-				tx[slot[j].entry].sent += slot[j].len;
-			probing = false; /* the plain datagram went: GSO was to blame */
-			i = slot[r - 1].entry;
-			off = slot[r - 1].off + slot[r - 1].len;
-			if (off >= tx[i].len) {
-				i++;
-				off = 0;
-			}
+			sent_some(tx, &b, r, &c);
 			continue;
 		}
-		if (slot[0].gso && (err == EIO || err == EINVAL)) {
-			/* EIO: egress without checksum offload; EINVAL: some kernels refuse a
-			 * short last segment. Try the entry as plain datagrams. */
-			s->features &= ~UDP_F_GSO;
-			s->gso_off_errno = err;
-			probing = true;
+		err = errno; /* r is -1: a first message never goes unreported */
+		if (err == EINTR || gso_to_blame(s, &b, err, &c))
 			continue;
-		}
-		if (probing) {
-			/* Plain datagrams fail as well: not GSO's fault. */
-			s->features |= UDP_F_GSO;
-			s->gso_off_errno = 0;
-			probing = false;
-		}
-		tx[i].error = err;
+		tx[c.i].error = err;
 		if (stops_batch(err)) {
 			errno = err;
-			return (int)i;
+			return (int)c.i;
 		}
-		i++;
-		off = 0;
+		c.i++;
+		c.off = 0;
 	}
 	return (int)n;
 }

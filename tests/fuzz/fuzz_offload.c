@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uint8_t	pkts[NPKT][PKTCAP];
 static uint8_t	segmem[SEGMEM];
 static uint8_t	segmem2[SEGMEM];
-static uint8_t	arena[NPKT * (PKTCAP + 16) + 2 * OFFLOAD_MAX_PKT];
-static uint8_t	input[OFFLOAD_MAX_PKT + 1];
+static uint8_t	arena[NPKT * (PKTCAP + 16) + 2 * VNET_PKT_MAX];
+static uint8_t	input[VNET_PKT_MAX + 1];
 
 static uint16_t
 rd16(const uint8_t *p)
@@ -125,7 +125,7 @@ fixup(uint8_t *p, size_t len)
 	size_t l3, l4;
 	uint8_t proto;
 
-	if (len < 20 || len > OFFLOAD_MAX_PKT)
+	if (len < 20 || len > VNET_PKT_MAX)
 		return;
 	if (p[0] >> 4 == 4 && (p[0] & 15) * 4u <= len)
 		wr16(p + 2, (uint32_t)len);
@@ -187,10 +187,10 @@ check_coalesce(const struct offload_pkt *in, size_t n, unsigned flags, bool exac
 		abort();
 	for (int k = 0; k < nout; k++) {
 		const struct offload_out *o = &out[k];
-		const uint8_t *p = o->data + OFFLOAD_VNET_LEN;
-		size_t len = o->len - OFFLOAD_VNET_LEN;
+		const uint8_t *p = o->data + VNET_HDR_LEN;
+		size_t len = o->len - VNET_HDR_LEN;
 
-		if (o->count == 0 || o->first >= n || used[o->first] || o->len < OFFLOAD_VNET_LEN)
+		if (o->count == 0 || o->first >= n || used[o->first] || o->len < VNET_HDR_LEN)
 			abort();
 		if (k > 0 && o->first <= out[k - 1].first)
 			abort();
@@ -206,7 +206,7 @@ check_coalesce(const struct offload_pkt *in, size_t n, unsigned flags, bool exac
 			used[o->first] = true;
 			continue;
 		}
-		if (vh.flags != VIRTIO_NET_HDR_F_NEEDS_CSUM || len > OFFLOAD_MAX_PKT)
+		if (vh.flags != VIRTIO_NET_HDR_F_NEEDS_CSUM || len > VNET_PKT_MAX)
 			abort();
 		if (vh.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4 && !(flags & OFFLOAD_COALESCE_UDP))
 			abort();
@@ -285,8 +285,8 @@ fuzz_split(const uint8_t *data, size_t size, unsigned flags, unsigned short_by)
 
 	if (offload_vnet_get(&vh, data, size) != 0)
 		return;
-	data += OFFLOAD_VNET_LEN;
-	size -= OFFLOAD_VNET_LEN;
+	data += VNET_HDR_LEN;
+	size -= VNET_HDR_LEN;
 	if (size > sizeof(input))
 		return;
 	memcpy(input, data, size);

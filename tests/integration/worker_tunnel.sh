@@ -9,6 +9,8 @@
 # For each cipher and each underlay family: the paths come up, ping over IPv4 and IPv6 inside
 # the tunnel, then a 64 MB TCP transfer whose bytes are checked; link 1 is cut (nftables drops
 # everything on it) in the middle of the transfer, and the transfer must complete.
+# Each hand-run parent holds no UDP socket and no /dev/net/tun once its child has them, and
+# still sets the TUN MTU that the child finds.
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -121,6 +123,9 @@ run() {
 	ip netns exec "$C" "$W" set dev tun-c delay auto || fail "set delay auto"
 	ip netns exec "$C" "$W" --json show dev tun-c | grep -q '"delay": "auto"' || fail "delay not back to auto"
 
+	[ "$fam" = 4 ] && tmtu=1450 || tmtu=1430
+	parent_fds_closed "$C" "$tmp/cli.log" tun-c "$tmtu"
+	parent_fds_closed "$S" "$tmp/srv.log" tun-s "$tmtu"
 	ip netns exec "$C" ping -c 3 -i 0.2 -W 2 198.18.100.1 >/dev/null || fail "ping IPv4"
 	ip netns exec "$C" ping -6 -c 3 -i 0.2 -W 2 fd00:100::1 >/dev/null || fail "ping IPv6"
 	if [ "$cipher$fam" = aegis2564 ]; then same_name_elsewhere; fi
@@ -158,6 +163,34 @@ run() {
 	for p in $pids; do wait "$p" || true; done
 	pids=""
 	wait_for 50 sh -c "! ip -n $S link show tun-s" || fail "server TUN left behind"
+}
+
+# The privileged parent of a hand-run tunnel keeps no data-plane descriptor once its sandboxed
+# child has them: no UDP socket and no /dev/net/tun in /proc/PID/fd (PID from its log line
+# "running on device DEV as pid PID"); the MTU it sets by name must still change.
+parent_fds_closed() {
+	ns=$1 log=$2 dev=$3 mtu=$4
+	pid=$(sed -n "s/^running on device $dev as pid \([0-9]*\)$/\1/p" "$log")
+	[ -n "$pid" ] && [ -d "/proc/$pid/fd" ] || fail "no parent pid for $dev"
+	# inodes of this namespace's UDP sockets (column 10 of /proc/net/udp and udp6)
+	udp=$(awk 'NR > 1 { print $10 }' "/proc/$pid/net/udp" "/proc/$pid/net/udp6")
+	[ -n "$udp" ] || fail "no UDP socket at all in the namespace of $dev"
+	nfd=0
+	for fd in /proc/"$pid"/fd/*; do
+		l=$(readlink "$fd") || continue
+		nfd=$((nfd + 1))
+		[ "$l" != /dev/net/tun ] || fail "the parent of $dev holds /dev/net/tun as $fd"
+		case "$l" in socket:\[*\])
+			ino=${l#socket:[}; ino=${ino%]}
+			for u in $udp; do
+				[ "$u" != "$ino" ] || fail "the parent of $dev holds a UDP socket as $fd"
+			done ;;
+		esac
+	done
+	[ "$nfd" -gt 3 ] || fail "the parent of $dev lists only $nfd descriptors"
+	wait_for 100 sh -c "ip -n $ns link show $dev | grep -q ' mtu $mtu '" ||
+		fail "the MTU of $dev is not $mtu: $(ip -n "$ns" link show "$dev")"
+	echo "parent $pid of $dev: $nfd descriptors, no UDP socket, no /dev/net/tun; mtu $mtu"
 }
 
 # A second tunnel named like the running client, in another network namespace (which shares the

@@ -16,8 +16,8 @@
 
 static uint8_t segbuf[SEGS][SEGCAP];
 static uint8_t segbuf2[SEGS][SEGCAP];
-static uint8_t big[OFFLOAD_MAX_PKT];
-static uint8_t arena[SEGS * (SEGCAP + 16) + 2 * OFFLOAD_MAX_PKT];
+static uint8_t big[VNET_PKT_MAX];
+static uint8_t arena[SEGS * (SEGCAP + 16) + 2 * VNET_PKT_MAX];
 
 /* RFC 1071, 16 bits at a time in network order: the reference. */
 static uint16_t
@@ -351,7 +351,7 @@ START_TEST(test_split_tcp4_64k)
 {
 	struct spec s = tcp_spec(4);
 
-	s.payload = OFFLOAD_MAX_PKT - 20 - 32;
+	s.payload = VNET_PKT_MAX - 20 - 32;
 	s.flags = 0x10 | 0x08 | 0x01 | 0x80;	/* ACK PSH FIN CWR */
 	s.id = 0xfff0;				/* ids wrap */
 	s.seq = 0xffffff00;			/* sequence numbers wrap */
@@ -363,7 +363,7 @@ START_TEST(test_split_tcp6_64k)
 {
 	struct spec s = tcp_spec(6);
 
-	s.payload = OFFLOAD_MAX_PKT - 40 - 32;
+	s.payload = VNET_PKT_MAX - 40 - 32;
 	s.flags = 0x18;
 	s.tos = 0xb8;
 	split_and_compare(s, 1428, false);
@@ -537,7 +537,7 @@ spoil(enum spoil how, struct virtio_net_hdr *vh, uint8_t *p, size_t *len)
 	case SP_DOFF_BIG:	p[20 + 12] = 0xf0; *len = 70; wr16(p + 2, 70); break;
 	case SP_NOPAYLOAD:	*len = 52; wr16(p + 2, 52); break;
 	case SP_ECN:		vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN; break;
-	case SP_TOOLONG:	*len = OFFLOAD_MAX_PKT + 1; break;
+	case SP_TOOLONG:	*len = VNET_PKT_MAX + 1; break;
 	case SP_EMPTY:		*len = 0; break;
 	case SP_NONE_FAR:
 		vh->gso_type = VIRTIO_NET_HDR_GSO_NONE;
@@ -620,8 +620,8 @@ START_TEST(test_split_rejects_malformed)
 	errno = 0;
 	ck_assert_int_eq(offload_split(&vh, big, len, out, 4), -1);
 	ck_assert_int_eq(errno, ENOBUFS);
-	ck_assert_int_eq(offload_vnet_get(&vh, big, OFFLOAD_VNET_LEN - 1), -1);
-	ck_assert_int_eq(offload_vnet_get(&vh, big, OFFLOAD_VNET_LEN), 0);
+	ck_assert_int_eq(offload_vnet_get(&vh, big, VNET_HDR_LEN - 1), -1);
+	ck_assert_int_eq(offload_vnet_get(&vh, big, VNET_HDR_LEN), 0);
 }
 END_TEST
 
@@ -651,7 +651,7 @@ assert_resplits_to(const struct offload_out *o, const struct offload_pkt *in, co
 	ck_assert_uint_eq(o->first, idx[0]);
 	ck_assert_int_eq(offload_vnet_get(&vh, o->data, o->len), 0);
 	bufs(sb, segbuf, SEGS);
-	ck_assert_int_eq(offload_split(&vh, o->data + OFFLOAD_VNET_LEN, o->len - OFFLOAD_VNET_LEN,
+	ck_assert_int_eq(offload_split(&vh, o->data + VNET_HDR_LEN, o->len - VNET_HDR_LEN,
 	    sb, SEGS), (int)n);
 	for (size_t i = 0; i < n; i++) {
 		ck_assert_uint_eq(sb[i].len, in[idx[i]].len);
@@ -663,8 +663,8 @@ static void
 assert_gso_hdr(const struct offload_out *o, uint8_t type, size_t l3, size_t l4, size_t gso)
 {
 	struct virtio_net_hdr vh;
-	const uint8_t *p = o->data + OFFLOAD_VNET_LEN;
-	size_t len = o->len - OFFLOAD_VNET_LEN;
+	const uint8_t *p = o->data + VNET_HDR_LEN;
+	size_t len = o->len - VNET_HDR_LEN;
 	bool v4 = p[0] >> 4 == 4;
 
 	memcpy(&vh, o->data, sizeof(vh));
@@ -674,7 +674,7 @@ assert_gso_hdr(const struct offload_out *o, uint8_t type, size_t l3, size_t l4, 
 	ck_assert_uint_eq(vh.hdr_len, l3 + l4);
 	ck_assert_uint_eq(vh.csum_start, l3);
 	ck_assert_uint_eq(vh.csum_offset, type == VIRTIO_NET_HDR_GSO_UDP_L4 ? 6 : 16);
-	ck_assert_uint_le(len, OFFLOAD_MAX_PKT);
+	ck_assert_uint_le(len, VNET_PKT_MAX);
 	if (v4) {
 		ck_assert_uint_eq(rd16(p + 2), len);
 		ck_assert_uint_eq(ref_sum(p, l3, 0), 0xffff);
@@ -692,12 +692,12 @@ assert_plain(const struct offload_out *o, const struct offload_pkt *pkt, uint8_t
 	struct virtio_net_hdr vh;
 
 	ck_assert_uint_eq(o->count, 1);
-	ck_assert_uint_eq(o->len, OFFLOAD_VNET_LEN + pkt->len);
+	ck_assert_uint_eq(o->len, VNET_HDR_LEN + pkt->len);
 	memcpy(&vh, o->data, sizeof(vh));
 	ck_assert_uint_eq(vh.flags, flags);
 	ck_assert_uint_eq(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
 	ck_assert_uint_eq(vh.gso_size, 0);
-	ck_assert(!memcmp(o->data + OFFLOAD_VNET_LEN, pkt->data, pkt->len));
+	ck_assert(!memcmp(o->data + VNET_HDR_LEN, pkt->data, pkt->len));
 }
 
 static int
@@ -726,8 +726,8 @@ START_TEST(test_coalesce_round_trip)
 	ck_assert_uint_eq(build(segbuf2[9], &last), in[9].len);
 	ck_assert_int_eq(coalesce(in, 10, 0, out), 1);
 	assert_gso_hdr(&out[0], VIRTIO_NET_HDR_GSO_TCPV4, 20, 32, 1448);
-	ck_assert_uint_eq(out[0].len, OFFLOAD_VNET_LEN + 52 + 9 * 1448 + 600);
-	ck_assert_uint_eq(out[0].data[OFFLOAD_VNET_LEN + 20 + 13], 0x18);	/* PSH kept */
+	ck_assert_uint_eq(out[0].len, VNET_HDR_LEN + 52 + 9 * 1448 + 600);
+	ck_assert_uint_eq(out[0].data[VNET_HDR_LEN + 20 + 13], 0x18);	/* PSH kept */
 	assert_resplits_to(&out[0], in, idx, 10);
 
 	/* IPv6, no options, all full-size */
@@ -956,7 +956,7 @@ START_TEST(test_coalesce_64k_limit)
 	stream(in, s, 60, 1448, 1448);
 	ck_assert_int_eq(coalesce(in, 60, 0, out), 2);
 	/* 40 + 45 * 1448 = 65200 fits, one more would not */
-	ck_assert_uint_eq(out[0].len, OFFLOAD_VNET_LEN + 40 + 45 * 1448);
+	ck_assert_uint_eq(out[0].len, VNET_HDR_LEN + 40 + 45 * 1448);
 	assert_gso_hdr(&out[0], VIRTIO_NET_HDR_GSO_TCPV4, 20, 20, 1448);
 	assert_resplits_to(&out[0], in, idx, 45);
 	assert_resplits_to(&out[1], in, idx + 45, 15);
@@ -984,7 +984,7 @@ START_TEST(test_coalesce_udp)
 		assert_plain(&out[i], &in[i], 0);
 	ck_assert_int_eq(coalesce(in, 5, OFFLOAD_COALESCE_UDP, out), 1);
 	assert_gso_hdr(&out[0], VIRTIO_NET_HDR_GSO_UDP_L4, 20, 8, 1200);
-	ck_assert_uint_eq(rd16(out[0].data + OFFLOAD_VNET_LEN + 24), 8 + 4 * 1200 + 500);
+	ck_assert_uint_eq(rd16(out[0].data + VNET_HDR_LEN + 24), 8 + 4 * 1200 + 500);
 	assert_resplits_to(&out[0], in, idx, 5);
 
 	/* IPv6, and at most OFFLOAD_UDP_SEGS_MAX datagrams in one */
@@ -1027,7 +1027,7 @@ START_TEST(test_coalesce_odd_inputs_and_space)
 	assert_plain(&out[3], &in[5], 0);
 
 	/* space: one byte short of the arena, or one output short */
-	size_t need = OFFLOAD_VNET_LEN * 4 + in[0].len + 2 * 1000 + sizeof(junk) + sizeof(icmp);
+	size_t need = VNET_HDR_LEN * 4 + in[0].len + 2 * 1000 + sizeof(junk) + sizeof(icmp);
 	ck_assert_uint_le(need, offload_coalesce_space(in, 6));
 	ck_assert_int_eq(offload_coalesce(in, 6, 0, arena, need, out, 4), 4);
 	errno = 0;

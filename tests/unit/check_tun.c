@@ -1,5 +1,6 @@
-/* The worker's TUN layer: opening (names, persist, vnet header and offloads), a passed-in fd,
- * frames read and written with and without the virtio-net header, MTU and link helpers.
+/* The TUN layer: opening (names, persist, vnet header and offloads, queue length) and removing
+ * (sys/tundev.c), a passed-in fd, frames read and written with and without the virtio-net header
+ * (worker/tun.c), MTU, queue and link helpers by name (sys/netif.c).
  *
  * Every test first moves its own process (Check forks one per test) into a new network
  * namespace and uses only loopback and 198.18.0.0/15 there: the host's network is never
@@ -20,6 +21,7 @@
 #include <linux/if_tun.h>
 
 #include "../../worker/tun.h"
+#include "sys/netif.h"
 #include "support/netns.h"
 #include "support/suite.h"
 
@@ -43,7 +45,7 @@ tun_ready(struct tun_dev *t, bool vnet)
 	struct tun_config cfg = { .vnet = vnet };
 
 	ck_assert_msg(tun_open(t, &cfg) == 0, "tun_open: %s", strerror(errno));
-	ck_assert_int_eq(tun_set_up(t->name, true), 0);
+	ck_assert_int_eq(netif_set_up(t->name, true), 0);
 	netns_add_addr4(t->name, TUN_IP, "255.255.255.252");
 }
 
@@ -250,15 +252,15 @@ START_TEST(test_mtu_and_link)
 		ck_assert_int_eq(tun_read(&t, buf, sizeof(buf)), -1);
 		ck_assert_int_eq(errno, EAGAIN);
 	}
-	ck_assert_int_eq(tun_set_mtu(t.name, 1400), 0);
-	ck_assert_int_eq(tun_get_mtu(t.name), 1400);
-	ck_assert_int_eq(tun_set_up(t.name, true), 0);
+	ck_assert_int_eq(netif_set_mtu(t.name, 1400), 0);
+	ck_assert_int_eq(netif_get_mtu(t.name), 1400);
+	ck_assert_int_eq(netif_set_up(t.name, true), 0);
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, t.name);
 	ck_assert_int_eq(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
 	ck_assert(ifr.ifr_flags & IFF_UP);
-	ck_assert_int_eq(tun_set_up(t.name, false), 0);
+	ck_assert_int_eq(netif_set_up(t.name, false), 0);
 	ck_assert_int_eq(ioctl(s, SIOCGIFFLAGS, &ifr), 0);
 	ck_assert(!(ifr.ifr_flags & IFF_UP));
 	close(s);
@@ -273,7 +275,7 @@ START_TEST(test_mtu_and_link)
 		ck_assert_int_eq(errno, EIO);
 	}
 	errno = 0;
-	ck_assert_int_eq(tun_set_mtu("nosuchdev0", 1400), -1);
+	ck_assert_int_eq(netif_set_mtu("nosuchdev0", 1400), -1);
 	ck_assert_int_eq(errno, ENODEV);
 	tun_close(&t);
 }
@@ -285,7 +287,7 @@ read_test(bool vnet)
 {
 	struct tun_dev t;
 	struct virtio_net_hdr vh;
-	static uint8_t pkt[TUN_PACKET_MAX];
+	static uint8_t pkt[VNET_PKT_MAX];
 	const char msg[] = "through the tunnel";
 	int fd;
 	ssize_t n;
@@ -331,7 +333,7 @@ START_TEST(test_read_uso)
 {
 	struct tun_dev t;
 	struct virtio_net_hdr vh;
-	static uint8_t pkt[TUN_PACKET_MAX], payload[3 * 1000];
+	static uint8_t pkt[VNET_PKT_MAX], payload[3 * 1000];
 	static uint8_t frame[TUN_FRAME_MAX];
 	int fd;
 	ssize_t n;
@@ -528,6 +530,74 @@ START_TEST(test_setup_passed_fd)
 }
 END_TEST
 
+/* The queue the worker reads: 4096 by default (500, the driver's, overflowed in bursts), the
+ * length asked for, or the driver's own when told to leave it. */
+START_TEST(test_txqlen)
+{
+	struct tun_dev t;
+	struct tun_config cfg = { .vnet = true }, asked = { .txqlen = 1000 }, leave = { .txqlen = -1 };
+
+	netns_enter();
+	ck_assert_int_eq(tun_open(&t, &cfg), 0);
+	ck_assert_int_eq(t.txqlen, TUN_TXQLEN_DEFAULT);
+	ck_assert_int_eq(netif_get_txqlen(t.name), 4096);
+	tun_close(&t);
+	ck_assert_int_eq(tun_open(&t, &asked), 0);
+	ck_assert_int_eq(t.txqlen, 1000);
+	ck_assert_int_eq(netif_get_txqlen(t.name), 1000);
+	ck_assert_int_eq(netif_set_txqlen(t.name, 2000), 0);
+	ck_assert_int_eq(netif_get_txqlen(t.name), 2000);
+	tun_close(&t);
+	ck_assert_int_eq(tun_open(&t, &leave), 0);
+	ck_assert_int_eq(t.txqlen, 500);
+	tun_close(&t);
+	errno = 0;
+	ck_assert_int_eq(netif_get_txqlen("nosuchdev0"), -1);
+	ck_assert_int_eq(errno, ENODEV);
+}
+END_TEST
+
+/* The hand-run parent's end: a persistent device no one holds is removed by name. */
+START_TEST(test_unpersist)
+{
+	struct tun_dev t;
+	struct tun_config cfg = { .name = "gtp8", .persist = true };
+
+	netns_enter();
+	ck_assert_int_eq(tun_open(&t, &cfg), 0);
+	errno = 0;
+	ck_assert_int_eq(tun_unpersist("gtp8"), -1); /* attached here */
+	ck_assert_int_eq(errno, EBUSY);
+	tun_close(&t);
+	ck_assert_uint_ne(if_nametoindex("gtp8"), 0);
+	ck_assert_int_eq(tun_unpersist("gtp8"), 0);
+	ck_assert_uint_eq(if_nametoindex("gtp8"), 0);
+	errno = 0;
+	ck_assert_int_eq(tun_unpersist("gtp8"), -1); /* not made again */
+	ck_assert_int_eq(errno, ENODEV);
+	ck_assert_uint_eq(if_nametoindex("gtp8"), 0);
+}
+END_TEST
+
+/* Path MTU to tunnel MTU: the IP and UDP headers, at most a 1472-byte datagram, 22 bytes of
+ * protocol. */
+START_TEST(test_tunnel_mtu)
+{
+	ck_assert_int_eq(netif_tunnel_mtu(1500, AF_INET), 1500 - 20 - 8 - 22);
+	ck_assert_int_eq(netif_tunnel_mtu(1500, AF_INET6), 1500 - 40 - 8 - 22);
+	ck_assert_int_eq(netif_tunnel_mtu(9000, AF_INET), 1472 - 22);
+	ck_assert_int_eq(netif_tunnel_mtu(9000, AF_INET6), 1472 - 22);
+	ck_assert_int_eq(netif_tunnel_mtu(1280, AF_INET6), 1280 - 48 - 22);
+	ck_assert_int_eq(netif_tunnel_mtu(626, AF_INET), 598 - 22); /* the smallest datagram */
+	errno = 0;
+	ck_assert_int_eq(netif_tunnel_mtu(625, AF_INET), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(netif_tunnel_mtu(1500, AF_UNIX), -1);
+	ck_assert_int_eq(errno, EAFNOSUPPORT);
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -539,6 +609,9 @@ make_suite(void)
 	tcase_add_test(dev, test_names_and_persist);
 	tcase_add_test(dev, test_mtu_and_link);
 	tcase_add_test(dev, test_setup_passed_fd);
+	tcase_add_test(dev, test_txqlen);
+	tcase_add_test(dev, test_unpersist);
+	tcase_add_test(dev, test_tunnel_mtu);
 	tcase_add_test(io, test_read_vnet);
 	tcase_add_test(io, test_read_plain);
 	tcase_add_test(io, test_read_uso);

@@ -1,1 +1,1 @@
-check_tun_SRCS := worker/tun.c
+check_tun_SRCS := worker/tun.c shared/sys/tundev.c shared/sys/netif.c

@@ -22,6 +22,7 @@
 #include <linux/capability.h>
 
 #include "../../worker/tun.h"
+#include "sys/netif.h"
 #include "../../worker/udp.h"
 #include "support/netns.h"
 #include "support/suite.h"
@@ -545,8 +546,8 @@ small_mtu_tun(struct tun_dev *t, int mtu)
 	struct tun_config cfg = { .name = "gt0" };
 
 	ck_assert_msg(tun_open(t, &cfg) == 0, "tun_open: %s", strerror(errno));
-	ck_assert_int_eq(tun_set_mtu(t->name, mtu), 0);
-	ck_assert_int_eq(tun_set_up(t->name, true), 0);
+	ck_assert_int_eq(netif_set_mtu(t->name, mtu), 0);
+	ck_assert_int_eq(netif_set_up(t->name, true), 0);
 	netns_add_addr4(t->name, "198.18.0.1", "255.255.255.252");
 	add_addr6(t->name, "fd00:0:0:1::1", 64);
 }
@@ -878,6 +879,61 @@ START_TEST(test_v6only_and_options)
 }
 END_TEST
 
+static int
+opt(int fd, int level, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	ck_assert_msg(getsockopt(fd, level, name, &v, &len) == 0, "getsockopt %d/%d: %s", level,
+	    name, strerror(errno));
+	return v;
+}
+
+/* What udp_open sets, read back from the kernel: dual stack, packet info both ways, DF with
+ * the kernel's PMTU ignored, TOS reports, GRO on, UDP_SEGMENT present (0: per send), big
+ * buffers, non-blocking and close-on-exec. */
+START_TEST(test_open_options_read_back)
+{
+	struct udp_config tos = { .recv_tos = true };
+	struct udp_sock s;
+
+	netns_enter();
+	open_udp(&s, "::", &tos);
+	ck_assert_int_eq(opt(s.fd, IPPROTO_IPV6, IPV6_V6ONLY), 0);
+	ck_assert_int_eq(opt(s.fd, SOL_SOCKET, SO_REUSEADDR), 1);
+	ck_assert_int_eq(opt(s.fd, IPPROTO_IPV6, IPV6_RECVPKTINFO), 1);
+	ck_assert_int_eq(opt(s.fd, IPPROTO_IP, IP_PKTINFO), 1);
+	ck_assert_int_eq(opt(s.fd, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_PROBE);
+	ck_assert_int_eq(opt(s.fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER), IPV6_PMTUDISC_PROBE);
+	ck_assert_int_eq(opt(s.fd, IPPROTO_IPV6, IPV6_DONTFRAG), 1);
+	ck_assert_int_eq(opt(s.fd, IPPROTO_IPV6, IPV6_RECVTCLASS), 1);
+	ck_assert_int_eq(opt(s.fd, IPPROTO_IP, IP_RECVTOS), 1);
+	ck_assert_int_eq(opt(s.fd, SOL_UDP, UDP_GRO), 1);
+	ck_assert_int_eq(opt(s.fd, SOL_UDP, UDP_SEGMENT), 0);
+	ck_assert_int_ge(opt(s.fd, SOL_SOCKET, SO_RCVBUF), 2 * UDP_BUFSIZE_DEFAULT);
+	ck_assert_int_ge(opt(s.fd, SOL_SOCKET, SO_SNDBUF), 2 * UDP_BUFSIZE_DEFAULT);
+	ck_assert(fcntl(s.fd, F_GETFL) & O_NONBLOCK);
+	ck_assert(fcntl(s.fd, F_GETFD) & FD_CLOEXEC);
+	ck_assert_uint_eq(s.features, UDP_F_GSO | UDP_F_GRO | UDP_F_DUALSTACK | UDP_F_DF4 |
+	    UDP_F_DF6 | UDP_F_BIGBUF | UDP_F_RECVTOS);
+	udp_close(&s);
+
+	/* IPv4 only: the IPv4 options, GRO left off when asked. */
+	{
+		struct udp_config nogro = { .no_gro = true };
+
+		open_udp(&s, "127.0.0.1", &nogro);
+		ck_assert_int_eq(opt(s.fd, IPPROTO_IP, IP_PKTINFO), 1);
+		ck_assert_int_eq(opt(s.fd, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_PROBE);
+		ck_assert_int_eq(opt(s.fd, IPPROTO_IP, IP_RECVTOS), 0);
+		ck_assert_int_eq(opt(s.fd, SOL_UDP, UDP_GRO), 0);
+		ck_assert_uint_eq(s.features, UDP_F_GSO | UDP_F_DF4 | UDP_F_BIGBUF);
+		udp_close(&s);
+	}
+}
+END_TEST
+
 Suite *
 make_suite(void)
 {
@@ -902,6 +958,7 @@ make_suite(void)
 	tcase_add_test(off, test_gso_einval_fallback);
 	tcase_add_test(off, test_gso_no_check_fallback);
 	tcase_add_test(setup, test_setup_passed_fd);
+	tcase_add_test(setup, test_open_options_read_back);
 	tcase_add_test(setup, test_v6only_and_options);
 	tcase_add_test(setup, test_buffers_kept_without_privilege);
 	suite_add_tcase(s, io);
