@@ -92,7 +92,7 @@ expect(struct ipc_msg *m, enum ipc_type type, int *fd)
 {
 	const char *why;
 
-	if (ipc_recv(IPC_WORKER_FD, m, IPC_FROM_SUPERVISOR, &why) != 1 || m->hdr.type != type)
+	if (ipc_recv(IPC_WORKER_FD, m, IPC_SUPERVISOR, IPC_WORKER, &why) != 1 || m->hdr.type != type)
 		return false;
 	if (fd != NULL) {
 		*fd = m->nfds == 1 ? m->fds[0] : -1;
@@ -246,7 +246,7 @@ START_TEST(test_spawn_hands_descriptors)
 	udp_close(&sock);
 
 	wait_readable(chan);
-	ck_assert_msg(ipc_recv(chan, &m, IPC_FROM_WORKER, &why) == 1, "ipc_recv: %s (%s), child exit %d",
+	ck_assert_msg(ipc_recv(chan, &m, IPC_WORKER, IPC_SUPERVISOR, &why) == 1, "ipc_recv: %s (%s), child exit %d",
 	    why ? why : "-", strerror(errno), child_status(pid));
 	ck_assert_int_eq(m.hdr.type, IPC_READY);
 	ck_assert_uint_eq(m.u.ready.pid, (uint32_t)pid);
