@@ -1,5 +1,5 @@
-/* The protocol clock (PROTOCOL.md section 5): wall-clock microseconds as of start-up, advanced by
- * the monotonic clock, masked to 48 bits with bit 0 clear. Later steps of the wall clock do not
+/* The protocol clock (docs/protocol.md section 5): wall-clock microseconds as of start-up,
+ * advanced by the monotonic clock, masked to 48 bits with bit 0 clear. Later steps of the wall clock do not
  * move it, so it never goes backwards. */
 #ifndef GT_WORKER_CLOCK_H
 #define GT_WORKER_CLOCK_H

@@ -1,4 +1,4 @@
-/* gt-worker's commands: glorytun 0.3.4's (section 10 of PROTOCOL.md), one file each. Each takes
+/* gt-worker's commands: glorytun 0.3.4's (docs/protocol.md section 10), one file each. Each takes
  * argc/argv with argv[0] the command's name and returns the exit status. */
 #ifndef GT_WORKER_COMMANDS_H
 #define GT_WORKER_COMMANDS_H

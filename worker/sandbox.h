@@ -1,6 +1,6 @@
-/* The worker's sandbox (ARCHITECTURE.md section 2): one call, once the worker holds its TUN fd,
- * its UDP sockets, its IPC channel and its epoll/timer fds, before it reads the first byte from
- * the network. In a fixed order:
+/* The worker's sandbox (docs/architecture.md section 2): one call, once the worker holds its
+ * TUN fd, its UDP sockets, its IPC channel and its epoll/timer fds, before it reads the first
+ * byte from the network. In a fixed order:
  *
  *   0. preflight: the process must be single-threaded (Landlock, no_new_privs and the rlimits are
  *      per thread); note the highest open fd; refuse a writable regular file among the fds

@@ -1,4 +1,4 @@
-/* The two data ciphers of the mud protocol behind one call (PROTOCOL.md section 2): the 6 time
+/* The two data ciphers of the mud protocol behind one call (docs/protocol.md section 2): the 6 time
  * bytes are the associated data and, zero-extended, the nonce. */
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The two AEADs of the mud protocol (PROTOCOL.md section 2), behind one interface.
+/* The two AEADs of the mud protocol (docs/protocol.md section 2), behind one interface.
  *
  * Both take a 32-byte key, use the 6 time-field bytes of the datagram as associated data and as
  * the start of the nonce (zero-extended: 32 bytes for AEGIS-256, 8 for ChaCha20-Poly1305 in

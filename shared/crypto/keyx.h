@@ -1,4 +1,4 @@
-/* X25519 key pairs and the mud session-key derivation (PROTOCOL.md section 4.2). */
+/* X25519 key pairs and the mud session-key derivation (docs/protocol.md section 4.2). */
 #ifndef GT_CRYPTO_KEYX_H
 #define GT_CRYPTO_KEYX_H
 

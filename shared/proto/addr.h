@@ -1,4 +1,4 @@
-/* A compact, comparable IP address + port for the sans-I/O engine (PROTOCOL.md sections 3.2
+/* A compact, comparable IP address + port for the sans-I/O engine (docs/protocol.md sections 3.2
  * and 6.1).
  *
  * A struct mud_addr is always normalised: IPv4 (including IPv4-mapped IPv6 from a socket) is

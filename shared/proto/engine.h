@@ -1,12 +1,12 @@
-/* The sans-I/O mud protocol engine: one tunnel, both roles, both dialects (PROTOCOL.md).
+/* The sans-I/O mud protocol engine: one tunnel, both roles, both dialects (docs/protocol.md).
  *
  * The engine owns no socket, no clock and no log. The caller (the worker) gives it the time,
  * the datagrams it received with their local and remote addresses, and the IP packets read from
  * the TUN; it drains what the engine produced: datagrams to send, packets for the TUN and
  * events. All memory is allocated in engine_new(); nothing allocates afterwards.
  *
- * Time. `now` is the caller's T48 clock in microseconds (PROTOCOL.md section 5: wall-clock us at
- * start-up plus the monotonic clock, mod 2^48); the engine masks it. It must not go backwards
+ * Time. `now` is the caller's T48 clock in microseconds (docs/protocol.md section 5: wall-clock
+ * us at start-up plus the monotonic clock, mod 2^48); the engine masks it. It must not go backwards
  * (a step back is ignored). The masked value is only used on the wire; timers, the resequencer
  * and the scheduler run on an unwrapped 64-bit line that follows it, so the 2^48 wrap (next on
  * 2032-06-08) changes nothing, and T48 time 0 is a time like any other.
@@ -34,10 +34,10 @@
  * Roles. A client declares its paths (engine_path_set()) towards the server, initiates control
  * exchanges, runs MTU discovery and drives key rotation; a server learns paths from the client's
  * fresh initiations and only answers. A client speaks the dialect of its configuration; a server
- * classifies each control message (PROTOCOL.md B.3), answers it in its own layout, and applies
+ * classifies each control message (docs/protocol.md B.3), answers it in its own layout, and applies
  * the semantics of the last accepted dialect (B.4) to the tunnel.
  *
- * Compatible improvements over the reference (PROTOCOL.md section 11), none visible to a stock
+ * Compatible improvements over the reference (docs/protocol.md section 11), none visible to a stock
  * peer: strictly increasing timestamps, which also skip values the peer used under the shared
  * PSK; an anti-replay window per receive key and one for control messages (a message older than
  * the window is still taken when it carries a public key never seen: a peer that restarted with

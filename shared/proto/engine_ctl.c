@@ -1,4 +1,4 @@
-/* Control messages: building initiations and answers, processing received ones (PROTOCOL.md
+/* Control messages: building initiations and answers, processing received ones (docs/protocol.md
  * sections 3.5, 3.6, 4.3 and B.4 "Roles"), and the client's message timer (section 6.4 step 5).
  *
  * Roles are per path, as in master: an active path (configured on a client) initiates, echoes

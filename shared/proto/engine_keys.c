@@ -1,4 +1,4 @@
-/* Key slots, key pairs, derivation and rotation (PROTOCOL.md sections 2.4 and 4).
+/* Key slots, key pairs, derivation and rotation (docs/protocol.md sections 2.4 and 4).
  *
  * Departures from the reference, invisible on the wire (a stock peer derives the same keys):
  * - every slot carries the replay window of the data received under it; slots that still hold

@@ -1,4 +1,4 @@
-/* Path MTU discovery (PROTOCOL.md section 7) and the tunnel MTU.
+/* Path MTU discovery (docs/protocol.md section 7) and the tunnel MTU.
  *
  * The client searches each path by bisection between the dialect's lower bound (1302, master
  * 598) and 1472 with padded initiations; the server answers at the same size, so both directions

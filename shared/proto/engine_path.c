@@ -1,4 +1,4 @@
-/* The path table, path states and the per-path update (PROTOCOL.md sections 6 and B.4).
+/* The path table, path states and the per-path update (docs/protocol.md sections 6 and B.4).
  *
  * Both dialects choose the paths that carry data with one rule. Each usable path has a level:
  * its master pref, plus ENGINE_LEVEL_BACKUP for a 0.3.4 BACKUP path. The engine runs at the

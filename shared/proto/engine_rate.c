@@ -1,6 +1,6 @@
-/* RTT, the measurement snapshot and the per-path rate and loss update (PROTOCOL.md sections 3.6
- * and 8.1), with the reference's exact integer arithmetic. Pacing and path choice live in
- * sched.c. */
+/* RTT, the measurement snapshot and the per-path rate and loss update (docs/protocol.md
+ * sections 3.6 and 8.1), with the reference's exact integer arithmetic. Pacing and path choice
+ * live in sched.c. */
 #include "proto/engine_rate.h"
 
 void

@@ -1,4 +1,4 @@
-/* Anti-replay window for one receive key, keyed by the sender's 48-bit timestamp (PROTOCOL.md
+/* Anti-replay window for one receive key, keyed by the sender's 48-bit timestamp (docs/protocol.md
  * section 11 item 1).
  *
  * Rule: the window remembers the highest committed timestamp ("top") and one bit per 2-us slot
@@ -7,7 +7,7 @@
  * has not been committed yet. Older than the span is rejected. Bit 0 (the control flag) is
  * ignored, slot = t >> 1, so keep data and control messages in separate windows. A stock peer
  * may send two data packets with the same timestamp: the second one is rejected (the price of
- * replay protection, PROTOCOL.md 11.1).
+ * replay protection, docs/protocol.md section 11 item 1).
  *
  * Check before the AEAD, commit after it: replay_check() only reads, so a forged packet cannot
  * move or fill the window. replay_commit() repeats the test and its verdict is the one to obey:

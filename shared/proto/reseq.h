@@ -1,5 +1,6 @@
 /* Receive-side resequencing: puts authenticated data packets back in the order of the sender's
- * timestamps, so TCP over paths of unequal delay sees few reorderings (PROTOCOL.md 11.8).
+ * timestamps, so TCP over paths of unequal delay sees few reorderings (docs/protocol.md
+ * section 11 item 8).
  *
  * Rule. Packets leave in timestamp order. The oldest held packet H is released as soon as no
  * earlier packet can still come: every *active* path has delivered H or something newer (arrival

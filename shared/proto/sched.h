@@ -1,5 +1,5 @@
 /* Sender-side path choice and pacing (replaces the reference's weighted random choice and global
- * window, PROTOCOL.md 8.2 and 8.3; the peer cannot tell).
+ * window, docs/protocol.md sections 8.2 and 8.3; the peer cannot tell).
  *
  * Each path has a virtual queue: the bytes sent on it that its rate has not drained yet, as if
  * the path were a pipe of that rate. A packet of size S sent now on path p would arrive at

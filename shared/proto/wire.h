@@ -1,4 +1,4 @@
-/* The mud wire format (PROTOCOL.md sections 1-3, 5, 10 and Appendix B): sizes, 48-bit times,
+/* The mud wire format (docs/protocol.md sections 1-3, 5, 10 and Appendix B): sizes, 48-bit times,
  * the 125-byte control message in both dialects, datagram framing and the receive-side filters.
  *
  * Pure functions: no allocation, no I/O, no clock. Buffers belong to the caller; every function

@@ -1,4 +1,4 @@
-/* Glorytun 0.3's units, as its command line reads them (PROTOCOL.md section 10).
+/* Glorytun 0.3's units, as its command line reads them (docs/protocol.md section 10).
  *
  * Bytes: a plain number is bytes; k, m, g alone multiply by 1024^n ("10m" = 10485760);
  * followed by B/byte/bytes they multiply by 1000^n, with an "i" by 1024^n ("10MB" = 10^7,

@@ -640,7 +640,7 @@ START_TEST(test_exchange_vectors)
 }
 END_TEST
 
-/* PROTOCOL.md 4.2: the 7 small-order u-coordinates, each with and without bit 255. */
+/* docs/protocol.md section 4.2: the 7 small-order u-coordinates, each with and without bit 255. */
 START_TEST(test_x25519_small_order_rejected)
 {
 	static const char *const bad[] = {

@@ -2,7 +2,7 @@
  * (engine_sim.c): handshakes and data in both dialects and both ciphers, key rotation over
  * hours, path failure and backup, MTU discovery, rejection of bad datagrams, resequencing, and
  * the reference's exchange vectors. Tests named *_improvement check a compatible improvement of
- * PROTOCOL.md section 11 and would fail against the reference's behaviour. */
+ * docs/protocol.md section 11 and would fail against the reference's behaviour. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>

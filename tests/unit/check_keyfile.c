@@ -1,4 +1,4 @@
-/* Key files as glorytun 0.3.4 reads and writes them (PROTOCOL.md section 10). */
+/* Key files as glorytun 0.3.4 reads and writes them (docs/protocol.md section 10). */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* Glorytun 0.3's byte, time and percent units (PROTOCOL.md section 10). */
+/* Glorytun 0.3's byte, time and percent units (docs/protocol.md section 10). */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The mud wire format (PROTOCOL.md sections 1-3, 5, 10, Appendix B) against the reference's
+/* The mud wire format (docs/protocol.md sections 1-3, 5, 10, Appendix B) against the reference's
  * vectors in both dialects: codec, framing, filters, T48 arithmetic, addresses. */
 #include <check.h>
 #include <arpa/inet.h>
