@@ -338,45 +338,6 @@ engine_recv(struct engine *e, uint64_t now, const struct mud_addr *local,
 
 /* ---- Send ---- */
 
-/* A path we initiate on has not answered for two beats: the tunnel idled (initiations every
- * keepalive only) or the path is failing. */
-static bool
-unconfirmed(const struct engine_path *p, uint64_t now)
-{
-	return now - p->rx_time > 2 * p->beat + p->rtt.val;
-}
-
-/* Data sent on an unconfirmed path also goes, the same datagram, on the lowest-level other
- * path that answered lately (standby paths are probed every standby_beat), until the path
- * answers again: the first packets after an outage that began while the tunnel idled arrive
- * without waiting for the failure to be detected. The copy that comes second is a replay to
- * the peer (dropped by its window; a stock peer delivers both, as it delivers any
- * duplicate). */
-static void
-send_copy(struct engine *e, const struct engine_path *p, uint64_t now, const uint8_t *dgram,
-          size_t len)
-{
-	struct engine_path *best = engine_path_standin(e, p, now, len);
-
-	if (!best)
-		return;
-	struct engine_ring_dgram *slot = engine_dq_push(e);
-	if (!slot)
-		return;
-	memcpy(slot->buf, dgram, len);
-	slot->meta = (struct engine_dgram){
-		.data = slot->buf,
-		.len = len,
-		.local = best->local,
-		.remote = best->remote,
-		.flags = ENGINE_TX_DONTFRAG,
-		.tos = e->cfg.tos,
-		.path = engine_path_index(e, best),
-	};
-	engine_path_tx(e, best, now, len);
-	e->copies++;
-}
-
 int
 engine_send(struct engine *e, uint64_t now, uint8_t *dgram, size_t cap, const uint8_t *ip,
             size_t len, struct engine_tx *tx)
@@ -415,8 +376,7 @@ engine_send(struct engine *e, uint64_t now, uint8_t *dgram, size_t cap, const ui
 	}
 	p->idle = now;
 	engine_data(e, now);
-	if (p->active && unconfirmed(p, now))
-		send_copy(e, p, now, dgram, (size_t)n);
+	engine_path_copy_data(e, p, now, dgram, (size_t)n);
 	p->tx_bytes += (size_t)n;
 	p->tx_total++;
 	p->tx_time = now;

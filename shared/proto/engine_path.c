@@ -393,8 +393,8 @@ engine_paths(const struct engine *e, struct engine_path_info *out, int max)
 
 /* The lowest-level path other than p, initiated by us, OK and answered lately (standby paths
  * are probed every standby_beat), whose MTU takes len bytes; NULL if none. */
-struct engine_path *
-engine_path_standin(struct engine *e, const struct engine_path *p, uint64_t now, size_t len)
+static struct engine_path *
+standin(struct engine *e, const struct engine_path *p, uint64_t now, size_t len)
 {
 	struct engine_path *best = NULL;
 
@@ -409,4 +409,45 @@ engine_path_standin(struct engine *e, const struct engine_path *p, uint64_t now,
 			best = q;
 	}
 	return best;
+}
+
+/* A path we initiate on has not answered for two beats: the tunnel idled (initiations every
+ * keepalive only) or the path is failing. */
+static bool
+unconfirmed(const struct engine_path *p, uint64_t now)
+{
+	return now - p->rx_time > 2 * p->beat + p->rtt.val;
+}
+
+/* Data sent on an unconfirmed path also goes, the same datagram, on the lowest-level other
+ * path that answered lately (standby paths are probed every standby_beat), until the path
+ * answers again: the first packets after an outage that began while the tunnel idled arrive
+ * without waiting for the failure to be detected. The copy that comes second is a replay to
+ * the peer (dropped by its window; a stock peer delivers both, as it delivers any
+ * duplicate). */
+void
+engine_path_copy_data(struct engine *e, const struct engine_path *p, uint64_t now,
+                      const uint8_t *dgram, size_t len)
+{
+	if (!p->active || !unconfirmed(p, now))
+		return;
+	struct engine_path *best = standin(e, p, now, len);
+
+	if (!best)
+		return;
+	struct engine_ring_dgram *slot = engine_dq_push(e);
+	if (!slot)
+		return;
+	memcpy(slot->buf, dgram, len);
+	slot->meta = (struct engine_dgram){
+		.data = slot->buf,
+		.len = len,
+		.local = best->local,
+		.remote = best->remote,
+		.flags = ENGINE_TX_DONTFRAG,
+		.tos = e->cfg.tos,
+		.path = engine_path_index(e, best),
+	};
+	engine_path_tx(e, best, now, len);
+	e->copies++;
 }

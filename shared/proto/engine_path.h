@@ -12,8 +12,9 @@ struct engine_path *engine_path_create(struct engine *e, const struct mud_addr *
 void engine_paths_update(struct engine *e, uint64_t now);
 uint64_t engine_paths_deadline(const struct engine *e, uint64_t now);
 void engine_delay_apply(struct engine *e);
-/* A path to carry a copy of data sent on p while p is unconfirmed (engine.c send_copy()). */
-struct engine_path *engine_path_standin(struct engine *e, const struct engine_path *p,
-                                        uint64_t now, size_t len);
+/* Data just sealed for p (dgram, len bytes): while p is a path we initiate on that has not
+ * answered for two beats, the same datagram also goes on the best other confirmed path. */
+void engine_path_copy_data(struct engine *e, const struct engine_path *p, uint64_t now,
+                           const uint8_t *dgram, size_t len);
 
 #endif
