@@ -1,8 +1,10 @@
 #!/bin/bash
-# All three benchmarks in one run, into one folder, with one report:
+# All five benchmarks in one run, into one folder, with one report:
 #   bench/goodput.sh    single-tunnel TCP and UDP goodput, CPU per Gbit (both ciphers)
 #   bench/multilink.sh  one TCP stream over 50+30+20 Mbit/s links
 #   bench/failover.sh   the gap after a cut of the active link (backup, all active)
+#   bench/paths.sh      one TCP stream over 1, 2 and 3 unshaped paths (and 2 x 1 Gbit/s)
+#   bench/idle.sh       a cut of the active link after the tunnel idled: time to the first reply
 #
 #   sudo GLORYTUN=/path/to/glorytun-0.3.4 bench/run-all.sh      (or: make bench GLORYTUN=...)
 #
@@ -10,15 +12,16 @@
 # (default build/bench/results/DATE): results.tsv (every figure of every run), report.md (the
 # tables: median, minimum and maximum over the runs), logs/ (iperf3 JSON, probe logs, the
 # tunnels' logs and path lists). RUNS (default 3) repeats every measurement; BENCHES
-# ("goodput multilink failover") chooses. Needs root; about 25 minutes; wants a quiet machine.
+# ("goodput multilink failover paths idle") chooses. Needs root; about 35 minutes; wants a
+# quiet machine.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_OUT=${BENCH_OUT:-$top/build/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
-BENCHES=${BENCHES:-goodput multilink failover}
+BENCHES=${BENCHES:-goodput multilink failover paths idle}
 export BENCH_OUT
 mkdir -p "$BENCH_OUT"
 [ -x "$top/bin/gt-worker" ] || { echo "run-all: bin/gt-worker missing (make)" >&2; exit 1; }
-# one copy of the binary under test for all three benchmarks: others may rebuild bin/ meanwhile
+# one copy of the binary under test for all the benchmarks: others may rebuild bin/ meanwhile
 snap=$(mktemp -d)
 trap 'rm -rf "$snap"' EXIT
 cp "$top/bin/gt-worker" "$snap/gt-worker"
