@@ -77,7 +77,7 @@ cap=$!
 sleep 0.3
 ip netns exec "$SNS" ping -q -c 200 -i 0.01 -W 1 "$SRV" >/dev/null || die "pings while capturing"
 wait "$cap" || die "capture failed: $(cat "$TMP/capture.log")"
-echo "$(cat "$TMP/capture.log"), to the server: $(awk '$4 == 5000' "$TMP/cap" | wc -l)"
+echo "$(cat "$TMP/capture.log"), to the server: $(awk -v s="$GTLAB_PUB4" '$3 == s' "$TMP/cap" | wc -l)"
 
 peers() {
 	wk "$L" conc path dev "$SD" | awk '$1 == "path" { print $8 " " $9 }' | sort -u
@@ -97,7 +97,7 @@ echo "flood: $(cat "$TMP/flood.log")"
 
 # pings right after the flood: none lost
 ip netns exec "$SNS" ping -c 20 -i 0.05 -W 1 "$SRV" >"$TMP/ping.log" 2>&1 || true
-sed -n 's/.*\(packets transmitted.*loss\).*/pings after the flood: \1/p' "$TMP/ping.log"
+sed -n 's/^\([0-9]* packets transmitted.*loss\).*/pings after the flood: \1/p' "$TMP/ping.log"
 
 peers >"$TMP/peers.after"
 srx1=$(tun_count "$CNS" "$SD" rx_packets)

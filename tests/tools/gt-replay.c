@@ -10,8 +10,8 @@
  *   gt-replay flood FILE SRC_ADDR DST_ADDR DST_PORT RATE_PPS SECONDS [SEED]
  *       sends RATE_PPS datagrams a second for SECONDS from SRC_ADDR (any address: a raw socket
  *       with the IP header included) and a random source port to DST_ADDR DST_PORT, a seeded
- *       mix of: the captured payloads sent to DST_PORT (all captured ones if none was) as they
- *       were (replay), random bytes (random), captured payloads cut short (truncated) and
+ *       mix of: the captured payloads sent to DST_ADDR DST_PORT (all captured ones if none
+ *       was) as they were (replay), random bytes (random), captured payloads cut short (truncated) and
  *       captured payloads with 1 to 8 bits flipped (bitflip). Prints "replay=.. random=..
  *       truncated=.. bitflip=.. sent=.. errors=.. seconds=..".
  *
@@ -215,9 +215,17 @@ read_record(char *line, struct record *r)
 	return 0;
 }
 
-/* The captured payloads to replay: those sent to port (all if none was). n in *np, or NULL. */
+static int
+to_dst(const struct record *r, int family, const uint8_t *dst, uint16_t port)
+{
+	return r->family == family && r->dport == port &&
+	       !memcmp(r->dst, dst, family == AF_INET ? 4 : 16);
+}
+
+/* The captured payloads to replay: those sent to dst (family, address) and port (all if none
+ * was). n in *np, or NULL. */
 static struct record *
-load_capture(const char *path, uint16_t port, size_t *np)
+load_capture(const char *path, int family, const uint8_t *dst, uint16_t port, size_t *np)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -234,7 +242,7 @@ load_capture(const char *path, uint16_t port, size_t *np)
 			free(all);
 			return NULL;
 		}
-		to_port += all[n].dport == port;
+		to_port += to_dst(&all[n], family, dst, port);
 		n++;
 	}
 	fclose(f);
@@ -246,7 +254,7 @@ load_capture(const char *path, uint16_t port, size_t *np)
 	if (to_port) {
 		size_t k = 0;
 		for (size_t i = 0; i < n; i++)
-			if (all[i].dport == port)
+			if (to_dst(&all[i], family, dst, port))
 				all[k++] = all[i];
 		n = k;
 	}
@@ -402,7 +410,7 @@ cmd_flood(int argc, char **argv)
 		return 2;
 	}
 	size_t n;
-	struct record *recs = load_capture(argv[0], (uint16_t)port, &n);
+	struct record *recs = load_capture(argv[0], family, dst, (uint16_t)port, &n);
 	if (!recs)
 		return 1;
 	/* IPPROTO_RAW: the header is ours (IP_HDRINCL for IPv4, the same for IPv6 on Linux) */
