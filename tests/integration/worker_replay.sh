@@ -7,7 +7,7 @@
 #                                   attacker: x-ID 198.18.250.2 (namespace gtlab-ID-atk)
 #
 # The site's tunnel datagrams are captured on its link while it pings through the tunnel
-# (gt-replay capture); then the attacker, on a link of its own into the concentrator (whose
+# (gt-replay capture, both directions); then the attacker, on a link of its own into the concentrator (whose
 # reverse-path filter is off, as on a router with asymmetric routes), floods the server with
 # them for FLOOD_S seconds at FLOOD_PPS from the site's address and random source ports, mixed
 # with random bytes, truncated and bit-flipped copies (gt-replay flood). Asserted:
@@ -77,7 +77,7 @@ cap=$!
 sleep 0.3
 ip netns exec "$SNS" ping -q -c 200 -i 0.01 -W 1 "$SRV" >/dev/null || die "pings while capturing"
 wait "$cap" || die "capture failed: $(cat "$TMP/capture.log")"
-echo "$(cat "$TMP/capture.log"), to the server: $(awk -v s="$GTLAB_PUB4" '$3 == s' "$TMP/cap" | wc -l)"
+echo "$(cat "$TMP/capture.log"): $(awk -v s="$GTLAB_PUB4" '$3 == s' "$TMP/cap" | wc -l) to the server"
 
 peers() {
 	wk "$L" conc path dev "$SD" | awk '$1 == "path" { print $8 " " $9 }' | sort -u

@@ -10,9 +10,9 @@
  *   gt-replay flood FILE SRC_ADDR DST_ADDR DST_PORT RATE_PPS SECONDS [SEED]
  *       sends RATE_PPS datagrams a second for SECONDS from SRC_ADDR (any address: a raw socket
  *       with the IP header included) and a random source port to DST_ADDR DST_PORT, a seeded
- *       mix of: the captured payloads sent to DST_ADDR DST_PORT (all captured ones if none
- *       was) as they were (replay), random bytes (random), captured payloads cut short (truncated) and
- *       captured payloads with 1 to 8 bits flipped (bitflip). Prints "replay=.. random=..
+ *       mix of: the captured payloads (both directions) as they were (replay), random bytes
+ *       (random), captured payloads cut short (truncated) and captured payloads with 1 to 8
+ *       bits flipped (bitflip). Prints "replay=.. random=..
  *       truncated=.. bitflip=.. sent=.. errors=.. seconds=..".
  *
  * A spoofing tool: DST_ADDR must be in 198.18.0.0/15 or fd00::/8, the addresses the tests and
@@ -215,17 +215,10 @@ read_record(char *line, struct record *r)
 	return 0;
 }
 
-static int
-to_dst(const struct record *r, int family, const uint8_t *dst, uint16_t port)
-{
-	return r->family == family && r->dport == port &&
-	       !memcmp(r->dst, dst, family == AF_INET ? 4 : 16);
-}
-
-/* The captured payloads to replay: those sent to dst (family, address) and port (all if none
- * was). n in *np, or NULL. */
+/* The captured payloads to replay: all of them, both directions (the server's own datagrams
+ * replayed to it are what an attacker on the site's link has too). n in *np, or NULL. */
 static struct record *
-load_capture(const char *path, int family, const uint8_t *dst, uint16_t port, size_t *np)
+load_capture(const char *path, size_t *np)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -234,7 +227,7 @@ load_capture(const char *path, int family, const uint8_t *dst, uint16_t port, si
 	}
 	struct record *all = calloc(MAX_RECORDS, sizeof(*all));
 	static char line[2 * MAX_PAYLOAD + 256];
-	size_t n = 0, to_port = 0;
+	size_t n = 0;
 	while (all && n < MAX_RECORDS && fgets(line, sizeof(line), f)) {
 		if (read_record(line, &all[n])) {
 			fprintf(stderr, "gt-replay: %s: malformed line %zu\n", path, n + 1);
@@ -242,7 +235,6 @@ load_capture(const char *path, int family, const uint8_t *dst, uint16_t port, si
 			free(all);
 			return NULL;
 		}
-		to_port += to_dst(&all[n], family, dst, port);
 		n++;
 	}
 	fclose(f);
@@ -250,13 +242,6 @@ load_capture(const char *path, int family, const uint8_t *dst, uint16_t port, si
 		fprintf(stderr, "gt-replay: %s: nothing captured\n", path);
 		free(all);
 		return NULL;
-	}
-	if (to_port) {
-		size_t k = 0;
-		for (size_t i = 0; i < n; i++)
-			if (to_dst(&all[i], family, dst, port))
-				all[k++] = all[i];
-		n = k;
 	}
 	*np = n;
 	return all;
@@ -410,7 +395,7 @@ cmd_flood(int argc, char **argv)
 		return 2;
 	}
 	size_t n;
-	struct record *recs = load_capture(argv[0], family, dst, (uint16_t)port, &n);
+	struct record *recs = load_capture(argv[0], &n);
 	if (!recs)
 		return 1;
 	/* IPPROTO_RAW: the header is ours (IP_HDRINCL for IPv4, the same for IPv6 on Linux) */
