@@ -159,7 +159,8 @@ cmd_capture(int argc, char **argv)
 		ssize_t len = recv(fd, pkt, sizeof(pkt), 0);
 		if (len <= 0 || parse_udp(pkt, (size_t)len, &r))
 			continue;
-		if (r.sport != port && r.dport != port)
+		/* an empty payload would be an empty field in FILE: the tunnel sends none */
+		if ((r.sport != port && r.dport != port) || !r.len)
 			continue;
 		write_record(f, &r);
 		got++;
