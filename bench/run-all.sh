@@ -17,7 +17,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 BENCH_OUT=${BENCH_OUT:-$top/build/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}
-BENCHES=${BENCHES:-goodput multilink failover paths idle}
+BENCHES=${BENCHES:-goodput multilink failover paths idle hostile}
 export BENCH_OUT
 mkdir -p "$BENCH_OUT"
 [ -x "$top/bin/gt-worker" ] || { echo "run-all: bin/gt-worker missing (make)" >&2; exit 1; }
