@@ -141,7 +141,7 @@ test-interop: deps
 	$(Q)GLORYTUN="$(GLORYTUN)" GLORYTUN_MASTER="$(GLORYTUN_MASTER)" sh tests/interop/run.sh
 
 # Benchmarks against stock glorytun 0.3.4 given by GLORYTUN (bench/README.md; not in make test:
-# root, a quiet machine, about 25 minutes). Without GLORYTUN they bench ours alone and say so.
+# root, a quiet machine, about 45 minutes). Without GLORYTUN they bench ours alone and say so.
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all lab-bins tools
 	$(Q)GLORYTUN="$(GLORYTUN)" bash bench/run-all.sh

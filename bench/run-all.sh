@@ -1,10 +1,11 @@
 #!/bin/bash
-# All five benchmarks in one run, into one folder, with one report:
+# All six benchmarks in one run, into one folder, with one report:
 #   bench/goodput.sh    single-tunnel TCP and UDP goodput, CPU per Gbit (both ciphers)
 #   bench/multilink.sh  one TCP stream over 50+30+20 Mbit/s links
 #   bench/failover.sh   the gap after a cut of the active link (backup, all active)
 #   bench/paths.sh      one TCP stream over 1, 2 and 3 unshaped paths (and 2 x 1 Gbit/s)
 #   bench/idle.sh       a cut of the active link after the tunnel idled: time to the first reply
+#   bench/hostile.sh    a spoofed flood of replays and garbage: TCP kept, paths made, delivered
 #
 #   sudo GLORYTUN=/path/to/glorytun-0.3.4 bench/run-all.sh      (or: make bench GLORYTUN=...)
 #
