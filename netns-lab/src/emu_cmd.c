@@ -141,11 +141,11 @@ show(struct emu *e, char *out, size_t len)
 		if (r < 0)
 			return -1;
 		n += (size_t)r;
-		r = reply(out + n, len - n, "%s counters rx_pkts=%" PRIu64 " rx_bytes=%" PRIu64
-		    " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " lost=%" PRIu64 " qdrop=%" PRIu64
+		r = reply(out + n, len - n, "%s counters rx_pkts=%" PRIu64 " control=%" PRIu64
+		    " rx_bytes=%" PRIu64 " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " lost=%" PRIu64 " qdrop=%" PRIu64
 		    " cut=%" PRIu64 " oversize=%" PRIu64 " dup=%" PRIu64 " reordered=%" PRIu64
 		    " other=%" PRIu64 " sockdrop=%" PRIu64 "\n", dirname[d], st->rx_pkts,
-		    st->rx_bytes, st->tx_pkts, st->tx_bytes, st->lost, st->qdrop, st->cut,
+		    st->control, st->rx_bytes, st->tx_pkts, st->tx_bytes, st->lost, st->qdrop, st->cut,
 		    st->oversize, st->dup, st->reordered, st->other, st->sockdrop);
 		if (r < 0)
 			return -1;
