@@ -77,6 +77,6 @@ no_leftovers() {
 # after addresses appear) are left out, so that "this link carried nothing" can be checked.
 data_pkts() {
 	"$GTLAB" -i "$1" link "$2" show |
-		sed -n "s/^$3 counters rx_pkts=\([0-9]*\) control=\([0-9]*\) .*/\1 - \2/p" |
-		{ read -r _e && echo $((_e)); }
+		sed -n "s/^$3 counters rx_pkts=\([0-9]*\) control=\([0-9]*\) .*/\1 \2/p" |
+		{ read -r _rx _ctl && echo $((_rx - _ctl)); }
 }
