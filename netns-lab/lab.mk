@@ -4,7 +4,7 @@
 # netns-lab/gtlab finds them there (or in $GTLAB_BIN).
 
 LAB_SRC_DIR := netns-lab/src
-LAB_COMMON  := $(addprefix $(LAB_SRC_DIR)/,lab_units.c lab_link.c scn.c)
+LAB_COMMON  := $(addprefix $(LAB_SRC_DIR)/,lab_units.c lab_link.c scn.c) shared/util/units.c
 LAB_EMU_SRC := $(LAB_COMMON) $(addprefix $(LAB_SRC_DIR)/,emu_main.c emu_io.c emu_ctl.c \
                emu_cmd.c emu_stats.c emu_model.c emu_heap.c emu_rng.c)
 LAB_SCN_SRC := $(LAB_COMMON) $(addprefix $(LAB_SRC_DIR)/,scn_plan.c labscn_main.c)

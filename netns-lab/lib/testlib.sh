@@ -72,7 +72,11 @@ no_leftovers() {
 	[ ! -e "/run/gtlab/$1" ] || fail "lab $1 left /run/gtlab/$1"
 }
 
-# A show line's counter: counter ID LINK DIR NAME.
-counter() {
-	"$GTLAB" -i "$1" link "$2" show | sed -n "s/^$3 counters.* $4=\([0-9]*\).*/\1/p"
+# Packets of the link's traffic that arrived in direction DIR: data_pkts ID LINK DIR. The
+# kernel's own link-local control frames (MLD reports, sent at random times for a few seconds
+# after addresses appear) are left out, so that "this link carried nothing" can be checked.
+data_pkts() {
+	"$GTLAB" -i "$1" link "$2" show |
+		sed -n "s/^$3 counters rx_pkts=\([0-9]*\) control=\([0-9]*\) .*/\1 \2/p" |
+		{ read -r _rx _ctl && echo $((_rx - _ctl)); }
 }

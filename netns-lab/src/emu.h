@@ -49,7 +49,10 @@ struct emu {
 	bool		 stop;
 };
 
-uint64_t	 emu_now(void);
+/* The layers, each using only those below it: emu_main.c (command line, state set-up, the
+ * loop) -> emu_ctl.c (control socket) -> emu_cmd.c (commands, timeline) -> emu_io.c,
+ * emu_stats.c, emu_model.c. Every function works on the state it is passed, and takes the
+ * time from its caller. */
 
 /* emu_io.c: sockets and packet buffers. */
 int		 io_open(const char *ifname);
@@ -68,11 +71,11 @@ void		 io_flush(struct emu *, int d);
 /* emu_ctl.c: the control socket. */
 int		 ctl_listen(const char *path);
 void		 ctl_accept(struct emu *);
-void		 ctl_serve(struct emu *, int i);
+void		 ctl_serve(struct emu *, int i, uint64_t now);
 int		 ctl_client(const char *path, int argc, char **argv);
 
 /* emu_cmd.c: what commands and timeline events do. */
-int		 cmd_run(struct emu *, char *line, char *out, size_t len);
+int		 cmd_run(struct emu *, char *line, uint64_t now, char *out, size_t len);
 int		 cmd_apply(struct emu *, int mask, int action, const char *args, char *err,
 		    size_t errlen);
 void		 cmd_timeline(struct emu *, uint64_t now);

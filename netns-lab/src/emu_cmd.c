@@ -1,4 +1,6 @@
-/* What the emulator's commands and timeline events do: cut, restore, set, show, start. */
+/* What the emulator's commands and timeline events do: cut, restore, set, show, start. It works
+ * on the state it is given at the time it is given (the caller reads the clock), and knows
+ * nothing of sockets or of the loop. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,9 +109,8 @@ count_events(const struct emu *e, int *done, int *all)
 }
 
 static int
-show(struct emu *e, char *out, size_t len)
+show(struct emu *e, uint64_t now, char *out, size_t len)
 {
-	uint64_t now = emu_now();
 	size_t n = 0;
 	int done, all, r;
 	char params[512];
@@ -141,11 +142,11 @@ show(struct emu *e, char *out, size_t len)
 		if (r < 0)
 			return -1;
 		n += (size_t)r;
-		r = reply(out + n, len - n, "%s counters rx_pkts=%" PRIu64 " rx_bytes=%" PRIu64
-		    " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " lost=%" PRIu64 " qdrop=%" PRIu64
+		r = reply(out + n, len - n, "%s counters rx_pkts=%" PRIu64 " control=%" PRIu64
+		    " rx_bytes=%" PRIu64 " tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " lost=%" PRIu64 " qdrop=%" PRIu64
 		    " cut=%" PRIu64 " oversize=%" PRIu64 " dup=%" PRIu64 " reordered=%" PRIu64
 		    " other=%" PRIu64 " sockdrop=%" PRIu64 "\n", dirname[d], st->rx_pkts,
-		    st->rx_bytes, st->tx_pkts, st->tx_bytes, st->lost, st->qdrop, st->cut,
+		    st->control, st->rx_bytes, st->tx_pkts, st->tx_bytes, st->lost, st->qdrop, st->cut,
 		    st->oversize, st->dup, st->reordered, st->other, st->sockdrop);
 		if (r < 0)
 			return -1;
@@ -172,7 +173,7 @@ read_mask(int argc, char **argv, int *mask)
 }
 
 int
-cmd_run(struct emu *e, char *line, char *out, size_t len)
+cmd_run(struct emu *e, char *line, uint64_t now, char *out, size_t len)
 {
 	char *argv[EMU_MSG_MAX / 2], err[256];
 	const char *rest;
@@ -192,7 +193,7 @@ cmd_run(struct emu *e, char *line, char *out, size_t len)
 	if (strcmp(argv[0], "set") == 0)
 		return reply(out, len, "error: 'set' needs parameters such as 'rate 10mbit'\n");
 	if (strcmp(argv[0], "show") == 0 && argc == 1) {
-		if (show(e, out, len) == -1)
+		if (show(e, now, out, len) == -1)
 			return reply(out, len, "error: reply too long\n");
 		return 0;
 	}
@@ -208,7 +209,7 @@ cmd_run(struct emu *e, char *line, char *out, size_t len)
 			return reply(out, len, "error: the timeline has started already\n");
 		if (argc == 2 && sscanf(argv[1], "%" SCNu64, &t) != 1)
 			return reply(out, len, "error: usage: start [MONOTONIC_NS]\n");
-		e->t0 = argc == 2 ? t : emu_now();
+		e->t0 = argc == 2 ? t : now;
 		e->started = true;
 		e->reseed = true;
 		e->next_event = 0;
@@ -221,7 +222,7 @@ cmd_run(struct emu *e, char *line, char *out, size_t len)
 			return reply(out, len, "error: no memory\n");
 		fputs("ok\n", f);
 		stats_header(f);
-		stats_line(e, f, emu_now());
+		stats_line(e, f, now);
 		if (fclose(f) == EOF)
 			return reply(out, len, "error: reply too long\n");
 		return 0;

@@ -65,7 +65,7 @@ ctl_accept(struct emu *e)
 }
 
 void
-ctl_serve(struct emu *e, int i)
+ctl_serve(struct emu *e, int i, uint64_t now)
 {
 	char in[EMU_MSG_MAX + 1], out[EMU_MSG_MAX];
 	ssize_t n;
@@ -79,7 +79,7 @@ ctl_serve(struct emu *e, int i)
 		if (memchr(in, '\0', (size_t)n) != NULL)
 			snprintf(out, sizeof(out), "error: NUL in the command\n");
 		else
-			cmd_run(e, in, out, sizeof(out));
+			cmd_run(e, in, now, out, sizeof(out));
 		(void)send(fd, out, strlen(out), MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	close(fd);

@@ -53,11 +53,3 @@ heap_pop(struct heap *h)
 		h->v[i] = last;
 	return top;
 }
-
-void
-heap_free(struct heap *h)
-{
-	free(h->v);
-	h->v = NULL;
-	h->n = h->cap = 0;
-}

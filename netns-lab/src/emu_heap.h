@@ -26,6 +26,5 @@ heap_top(const struct heap *h)
 {
 	return h->n ? h->v[0] : NULL;
 }
-void		 heap_free(struct heap *);
 
 #endif

@@ -28,10 +28,10 @@
 
 #include "emu.h"
 
-static struct emu emu;
+/* Set by the signal handler; the loop's ppoll is the only place signals arrive. */
 static volatile sig_atomic_t quit;
 
-uint64_t
+static uint64_t
 emu_now(void)
 {
 	struct timespec ts;
@@ -146,7 +146,7 @@ loop(struct emu *e)
 			ctl_accept(e);
 		for (int i = 0; i < EMU_CLIENTS; i++)
 			if (e->clients[i] != -1 && pfd[3 + i].revents)
-				ctl_serve(e, i);
+				ctl_serve(e, i, now);
 	}
 	return 0;
 }
@@ -160,8 +160,16 @@ realtime(int prio)
 		warn("SCHED_FIFO %d (timing will suffer on a busy machine)", prio);
 }
 
-static int
-run(int argc, char **argv)
+/* What `run` was asked to do. */
+struct run_opts {
+	const char	*scn, *link, *sif, *cif, *ctl, *stats, *pidfile;
+	int		 prio;
+	bool		 start;
+};
+
+/* Step 1: the command line. */
+static void
+parse_run(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option opts[] = {
 		{ "scenario", required_argument, NULL, 's' },
@@ -176,64 +184,75 @@ run(int argc, char **argv)
 		{ "start", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *scn = NULL, *link = NULL, *sif = NULL, *cif = NULL, *ctl = NULL;
-	const char *stats = NULL, *pidfile = NULL;
-	char msg[600], label[64];
-	struct emu *e = &emu;
-	int c, prio = 0, start = 0;
+	int c;
 
+	memset(o, 0, sizeof(*o));
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': scn = optarg; break;
-		case 'l': link = optarg; break;
-		case 'a': sif = optarg; break;
-		case 'b': cif = optarg; break;
-		case 'c': ctl = optarg; break;
-		case 'S': stats = optarg; break;
-		case 'p': pidfile = optarg; break;
-		case 'r': prio = atoi(optarg); break;
+		case 's': o->scn = optarg; break;
+		case 'l': o->link = optarg; break;
+		case 'a': o->sif = optarg; break;
+		case 'b': o->cif = optarg; break;
+		case 'c': o->ctl = optarg; break;
+		case 'S': o->stats = optarg; break;
+		case 'p': o->pidfile = optarg; break;
+		case 'r': o->prio = atoi(optarg); break;
 		case 'L': break;	/* names the lab in ps and for gtlab down --all */
-		case 'N': start = 1; break;
+		case 'N': o->start = true; break;
 		default: usage();
 		}
 	}
-	if (optind != argc || !scn || !link || !sif || !cif || !ctl)
+	if (optind != argc || !o->scn || !o->link || !o->sif || !o->cif || !o->ctl)
 		usage();
-	if (scn_load(scn, &e->scn, msg, sizeof(msg)) == -1)
+}
+
+/* Step 2: the emulator's state from the options: scenario, models, sockets, files. */
+static void
+emu_open(struct emu *e, const struct run_opts *o)
+{
+	char msg[600], label[64];
+
+	if (scn_load(o->scn, &e->scn, msg, sizeof(msg)) == -1)
 		errx(1, "%s", msg);
-	if ((e->link = scn_find_link(&e->scn, link)) == -1)
-		errx(1, "%s: no link '%s'", scn, link);
+	if ((e->link = scn_find_link(&e->scn, o->link)) == -1)
+		errx(1, "%s: no link '%s'", o->scn, o->link);
 	e->label = e->scn.links[e->link].name;
 	e->slot = e->scn.links[e->link].params.mtu + ETH_HLEN + 4 +
 	    (unsigned)sizeof(struct virtio_net_hdr) + 64;
 	for (int d = 0; d < 2; d++) {
-		snprintf(label, sizeof(label), "%s/%s", link, d == LAB_UP ? "up" : "down");
+		snprintf(label, sizeof(label), "%s/%s", o->link, d == LAB_UP ? "up" : "down");
 		model_init(&e->dir[d].m, &e->scn.links[e->link].params.dir[d], e->scn.seed,
 		    label);
 	}
-	if ((e->fd[LAB_UP] = io_open(sif)) == -1)
-		err(1, "%s", sif);
-	if ((e->fd[LAB_DOWN] = io_open(cif)) == -1)
-		err(1, "%s", cif);
+	if ((e->fd[LAB_UP] = io_open(o->sif)) == -1)
+		err(1, "%s", o->sif);
+	if ((e->fd[LAB_DOWN] = io_open(o->cif)) == -1)
+		err(1, "%s", o->cif);
 	e->dir[LAB_UP].in = e->dir[LAB_DOWN].out = e->fd[LAB_UP];
 	e->dir[LAB_DOWN].in = e->dir[LAB_UP].out = e->fd[LAB_DOWN];
 	for (int i = 0; i < EMU_CLIENTS; i++)
 		e->clients[i] = -1;
-	if (stats != NULL) {
-		if ((e->stats = fopen(stats, "w")) == NULL)
-			err(1, "%s", stats);
+	if (o->stats != NULL) {
+		if ((e->stats = fopen(o->stats, "w")) == NULL)
+			err(1, "%s", o->stats);
 		stats_header(e->stats);
 		fflush(e->stats);
 	}
-	if ((e->ctl = ctl_listen(ctl)) == -1)
-		err(1, "%s", ctl);
-	if (start) {
+	if ((e->ctl = ctl_listen(o->ctl)) == -1)
+		err(1, "%s", o->ctl);
+	if (o->start) {
 		e->started = true;
 		e->t0 = e->next_stats = emu_now();
 	}
+}
 
+/* Step 3: signals, timers and priority for the loop, and the pid file. */
+static void
+process_setup(const struct run_opts *o)
+{
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block;
+
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
@@ -246,22 +265,44 @@ run(int argc, char **argv)
 
 	/* Timers as precise as the kernel can make them. */
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-	realtime(prio);
-	if (pidfile != NULL) {
-		FILE *f = fopen(pidfile, "w");
+	realtime(o->prio);
+	if (o->pidfile != NULL) {
+		FILE *f = fopen(o->pidfile, "w");
 		if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) == EOF)
-			err(1, "%s", pidfile);
+			err(1, "%s", o->pidfile);
 	}
-	c = loop(e);
-	unlink(ctl);
-	if (pidfile != NULL)
-		unlink(pidfile);
+}
+
+/* Last step: the files the run leaves, the final counters. */
+static void
+emu_close(struct emu *e, const struct run_opts *o)
+{
+	unlink(o->ctl);
+	if (o->pidfile != NULL)
+		unlink(o->pidfile);
 	if (e->stats != NULL) {
 		if (e->started)
 			stats_line(e, e->stats, emu_now());
 		fclose(e->stats);
 	}
-	return c == 0 ? 0 : 1;
+}
+
+static int
+run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct emu *e;
+	int r;
+
+	parse_run(argc, argv, &o);
+	/* The scenario makes the state large: on the heap. */
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		err(1, "state");
+	emu_open(e, &o);
+	process_setup(&o);
+	r = loop(e);
+	emu_close(e, &o);
+	return r == 0 ? 0 : 1;
 }
 
 int

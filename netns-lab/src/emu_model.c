@@ -123,6 +123,7 @@ int
 model_admit_control(struct model *m, uint64_t now, uint32_t iplen, uint64_t when[2])
 {
 	m->st.rx_pkts++;
+	m->st.control++;
 	m->st.rx_bytes += iplen;
 	if (m->cut) {
 		m->st.cut++;

@@ -18,6 +18,8 @@
 
 struct model_stats {
 	uint64_t	rx_pkts, rx_bytes;	/* arrived (IP bytes) */
+	uint64_t	control;		/* of those, link-local control frames (such as
+						 * the MLD reports the kernel sends on its own) */
 	uint64_t	tx_pkts, tx_bytes;	/* left (counted by the caller) */
 	uint64_t	lost;			/* loss model */
 	uint64_t	qdrop;			/* queue full */
@@ -50,7 +52,7 @@ int	model_admit(struct model *, uint64_t now, uint32_t iplen, uint64_t when[2]);
 /* A link-local control frame (multicast or broadcast destination, such as an IPv6 MLD report)
  * arrives: it takes the delay and obeys cuts, but draws no random number and takes no share
  * of the rate, so that such frames, which the kernel sends at random times, do not change a
- * seeded run. Returns 0 or 1 copy. */
+ * seeded run; counted in control as well as rx_pkts. Returns 0 or 1 copy. */
 int	model_admit_control(struct model *, uint64_t now, uint32_t iplen, uint64_t when[2]);
 
 /* Restarts the random streams (and the Gilbert-Elliott state) from the seed, as at init. */

@@ -6,6 +6,7 @@
 
 #include "lab_link.h"
 #include "lab_units.h"
+#include "util/units.h"
 
 #define MS 1000000ull
 
@@ -268,24 +269,6 @@ lab_link_apply(struct lab_link *l, int argc, char **argv, enum lab_ctx ctx, char
 	return 0;
 }
 
-uint32_t
-lab_dir_mean_loss(const struct lab_dir *d)
-{
-	switch (d->loss_kind) {
-	case LAB_LOSS_RANDOM:
-		return d->loss;
-	case LAB_LOSS_GE: {
-		/* Stationary probability of the bad state: p / (p + r). */
-		uint64_t pr = (uint64_t)d->ge_p + d->ge_r;
-		unsigned __int128 bad = (unsigned __int128)d->ge_p * d->ge_bad / pr;
-		unsigned __int128 good = (unsigned __int128)d->ge_r * d->ge_good / pr;
-		return (uint32_t)(bad + good);
-	}
-	default:
-		return 0;
-	}
-}
-
 static const char *
 fmt_time(char *b, size_t len, uint64_t ns)
 {
@@ -305,16 +288,7 @@ fmt_time(char *b, size_t len, uint64_t ns)
 static const char *
 fmt_rate(char *b, size_t len, uint64_t bps)
 {
-	if (bps == 0)
-		snprintf(b, len, "0");
-	else if (bps % 1000000000ull == 0)
-		snprintf(b, len, "%" PRIu64 "gbit", bps / UINT64_C(1000000000));
-	else if (bps % 1000000 == 0)
-		snprintf(b, len, "%" PRIu64 "mbit", bps / 1000000);
-	else if (bps % 1000 == 0)
-		snprintf(b, len, "%" PRIu64 "kbit", bps / 1000);
-	else
-		snprintf(b, len, "%" PRIu64 "bit", bps);
+	(void)units_format_bitrate(b, len, bps);	/* the callers' buffers fit any value */
 	return b;
 }
 

@@ -61,9 +61,6 @@ void	lab_link_init(struct lab_link *);
 int	lab_link_apply(struct lab_link *, int argc, char **argv, enum lab_ctx,
 	    char *err, size_t errlen);
 
-/* The average loss (ppb) a direction's model gives in the long run. */
-uint32_t lab_dir_mean_loss(const struct lab_dir *);
-
 /* A direction's parameters as words lab_link_apply reads back ("rate 100mbit delay 5ms ..."). */
 int	lab_dir_format(const struct lab_dir *, char *buf, size_t len);
 

@@ -1,6 +1,7 @@
 #include "util/units.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,6 +139,29 @@ units_parse_percent(const char *s, unsigned *out)
 		return einval();
 	*out = (unsigned)x;
 	return 0;
+}
+
+int
+units_format_bitrate(char *buf, size_t size, uint64_t bps)
+{
+	static const struct { uint64_t mult; const char *word; } u[] = {
+		{ 1000000000, "gbit" }, { 1000000, "mbit" }, { 1000, "kbit" }, { 1, "bit" },
+	};
+	int n;
+
+	if (bps == 0) {
+		n = snprintf(buf, size, "0");
+	} else {
+		size_t i = 0;
+		while (bps % u[i].mult != 0)
+			i++;
+		n = snprintf(buf, size, "%" PRIu64 "%s", bps / u[i].mult, u[i].word);
+	}
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return n;
 }
 
 int

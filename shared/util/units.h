@@ -19,6 +19,11 @@ int units_parse_bytes(const char *s, uint64_t *out);
 int units_parse_time_ms(const char *s, uint64_t *out);
 int units_parse_percent(const char *s, unsigned *out);
 
+/* bit/s as text, in the largest of gbit, mbit, kbit and bit (powers of 1000) that divides it
+ * ("100mbit", "1500kbit"), or "0". units_parse_bytes reads it back as bytes/s, the lab's
+ * parser as bit/s. Returns the length, or -1 (errno = ENOSPC) when it does not fit. */
+int units_format_bitrate(char *buf, size_t size, uint64_t bps);
+
 /* The reference's message for a bad value, without a newline:
  * "error: `VALUE' is not a valid KIND for NAME" (KIND: BYTES/SEC, SECONDS, PERCENT ...). */
 int units_error(char *buf, size_t size, const char *value, const char *kind, const char *name);

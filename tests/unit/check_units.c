@@ -2,6 +2,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/units.h"
 #include "support/suite.h"
@@ -123,6 +124,34 @@ START_TEST(test_percent)
 }
 END_TEST
 
+START_TEST(test_format_bitrate)
+{
+	static const struct { uint64_t bps; const char *text; } cases[] = {
+		{ 0, "0" }, { 1, "1bit" }, { 999, "999bit" }, { 1000, "1kbit" },
+		{ 1500000, "1500kbit" }, { 100000000, "100mbit" }, { 1000000000, "1gbit" },
+		{ 2500000000u, "2500mbit" }, { 1000001, "1000001bit" },
+		{ UINT64_MAX, "18446744073709551615bit" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(units_format_bitrate(buf, sizeof(buf), cases[i].bps),
+		                 (int)strlen(cases[i].text));
+		ck_assert_str_eq(buf, cases[i].text);
+	}
+	/* The byte parser reads it back as bytes/s. */
+	uint64_t v;
+	ck_assert_int_eq(units_format_bitrate(buf, sizeof(buf), 8000000), 5);
+	ck_assert_int_eq(units_parse_bytes(buf, &v), 0);
+	ck_assert_uint_eq(v, 1000000);
+	/* Too small a buffer: -1 with ENOSPC, the text cut but terminated. */
+	errno = 0;
+	ck_assert_int_eq(units_format_bitrate(buf, 6, 100000000), -1);
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_str_eq(buf, "100mb");
+}
+END_TEST
+
 START_TEST(test_reference_error_text)
 {
 	char buf[128];
@@ -149,6 +178,7 @@ make_suite(void)
 	tcase_add_test(tc, test_time_units);
 	tcase_add_test(tc, test_time_rejected);
 	tcase_add_test(tc, test_percent);
+	tcase_add_test(tc, test_format_bitrate);
 	tcase_add_test(tc, test_reference_error_text);
 	suite_add_tcase(s, tc);
 	return s;
