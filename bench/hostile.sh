@@ -138,7 +138,7 @@ echo_requests() {
 
 report() {
 	local m i d
-	echo "### Benchmark 4: replay flood ($FLOOD_PPS datagrams/s for $FLOOD_S s from a third host, median (min-max) of $RUNS runs)"
+	echo "### Benchmark 6: replay flood ($FLOOD_PPS datagrams/s for $FLOOD_S s from a third host, median (min-max) of $RUNS runs)"
 	echo
 	echo "| figure | $(echo "$IMPLS" | sed 's/ / | /g') |"
 	echo "|---|$(for i in $IMPLS; do printf -- '---|'; done)"
