@@ -55,6 +55,28 @@ queue_event(struct worker *w, const struct ipc_path_event *pe)
 		log_warnx("the supervisor does not read: events dropped until it resyncs");
 }
 
+static uint8_t
+path_event_kind(enum engine_event_type t)
+{
+	switch (t) {
+	case ENGINE_EV_PATH_NEW: return IPC_EV_PATH_NEW;
+	case ENGINE_EV_PATH_GONE: return IPC_EV_PATH_GONE;
+	case ENGINE_EV_PATH_UP: return IPC_EV_PATH_UP;
+	default: return IPC_EV_PATH_DOWN;
+	}
+}
+
+/* The word of the log line: "new", "gone", "up", "down". */
+static const char *
+path_event_word(uint8_t kind)
+{
+	static const char *const words[] = {
+		[IPC_EV_PATH_UP] = "up", [IPC_EV_PATH_DOWN] = "down",
+		[IPC_EV_PATH_NEW] = "new", [IPC_EV_PATH_GONE] = "gone",
+	};
+	return words[kind];
+}
+
 void
 sup_link_report_events(struct worker *w)
 {
@@ -70,20 +92,11 @@ sup_link_report_events(struct worker *w)
 		mud_addr_format(&ev.remote, ' ', ra, sizeof(ra));
 		switch (ev.type) {
 		case ENGINE_EV_PATH_NEW:
-			log_info("path %s -> %s: new", la, ra);
-			pe.kind = IPC_EV_PATH_NEW;
-			break;
 		case ENGINE_EV_PATH_GONE:
-			log_info("path %s -> %s: gone", la, ra);
-			pe.kind = IPC_EV_PATH_GONE;
-			break;
 		case ENGINE_EV_PATH_UP:
-			log_info("path %s -> %s: up", la, ra);
-			pe.kind = IPC_EV_PATH_UP;
-			break;
 		case ENGINE_EV_PATH_DOWN:
-			log_info("path %s -> %s: down", la, ra);
-			pe.kind = IPC_EV_PATH_DOWN;
+			pe.kind = path_event_kind(ev.type);
+			log_info("path %s -> %s: %s", la, ra, path_event_word(pe.kind));
 			break;
 		case ENGINE_EV_KEY_ROTATED:
 			log_debug("session key rotated (%s)", aead_name((enum aead_cipher)ev.value));
